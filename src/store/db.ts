@@ -1,0 +1,74 @@
+/** Opens the SQLite state file: WAL, busy timeout, forward-only migrations, clear errors when locked or corrupt. */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StateError } from '../errors.js';
+import { migrations } from './migrations.js';
+
+export type Db = Database.Database;
+
+export const defaultStatePath = './.xdm-feedback/state.db';
+
+export interface OpenOptions {
+  /** Open without migrating or writing (status while a sync runs). */
+  readonly?: boolean;
+  /** How long to wait for another process's write lock. @default 5000 */
+  busyTimeoutMs?: number;
+}
+
+export function openDb(path: string, options: OpenOptions = {}): Db {
+  if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+    }
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (error) {
+    throw describeSqliteError(path, error);
+  }
+  if (!options.readonly) migrate(db, path);
+  return db;
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db, path: string): void {
+  const current = schemaVersion(db);
+  if (current > migrations.length) {
+    throw new StateError(
+      `state file ${path} has schema version ${current}, newer than this xdm-feedback understands (${migrations.length}); upgrade xdm-feedback or point --state at another file`,
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    try {
+      db.transaction(() => {
+        db.exec(migrations[version]!);
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    } catch (error) {
+      throw describeSqliteError(path, error);
+    }
+  }
+}
+
+export function describeSqliteError(path: string, error: unknown): StateError {
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new StateError(`state file ${path} is locked by another process (${message}); wait for it to finish or use another --state file`, { cause: error });
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new StateError(`state file ${path} is not a valid xdm-feedback database (${message}); restore it from a backup or move it aside to start fresh`, { cause: error });
+  }
+  if (code === 'SQLITE_CANTOPEN') {
+    return new StateError(`cannot open state file ${path} (${message}); check the path and its permissions`, { cause: error });
+  }
+  return new StateError(`state file ${path}: ${message}`, { cause: error });
+}

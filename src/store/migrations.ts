@@ -1,0 +1,78 @@
+/** Forward-only schema migrations of the state database; `PRAGMA user_version` is the applied count. */
+
+export const migrations: readonly string[] = [
+  // 1: the initial schema
+  `
+  CREATE TABLE checkpoints (
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    position TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, stream)
+  );
+  CREATE TABLE ledger (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    sink TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    sent_at TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT,
+    channel TEXT,
+    failure_type TEXT,
+    failure_category TEXT,
+    failure_code TEXT,
+    exclusion_code TEXT,
+    retry_count INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX ledger_event_time ON ledger (event_time);
+  CREATE TABLE history (
+    source TEXT NOT NULL,
+    source_event_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    provider_time TEXT NOT NULL,
+    counts_as_retry INTEGER NOT NULL,
+    attempt INTEGER,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (source, source_event_id)
+  );
+  CREATE INDEX history_message ON history (source, message_id, channel, provider_time);
+  CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    stage TEXT NOT NULL CHECK (stage IN ('decode', 'map', 'validate', 'ingest')),
+    stream TEXT,
+    position TEXT,
+    event_id TEXT,
+    raw TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    errors TEXT,
+    created_at TEXT NOT NULL,
+    replayed_at TEXT,
+    replay_run_id INTEGER
+  );
+  CREATE INDEX dead_letters_open ON dead_letters (replayed_at, stage, source);
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    source TEXT,
+    sink TEXT,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    exit_code INTEGER,
+    counters TEXT,
+    error TEXT
+  );
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
+];
