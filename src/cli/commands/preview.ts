@@ -1,0 +1,81 @@
+/** `xdm-feedback preview`: N records of a source, input and XDM side by side, with the validation verdict. Writes nothing. */
+import type { Command } from 'commander';
+import type { JsonObject, SourceItem, XdmEvent } from '../../core/types.js';
+import { selectSources, buildValidators, sourceNameOf } from '../../core/run.js';
+import { createSource } from '../../sources/index.js';
+import { loadMapping } from '../../mapping/index.js';
+import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
+
+export interface PreviewRow {
+  input: JsonObject | string;
+  verdict: 'valid' | 'invalid' | 'skip' | 'unmappable' | 'undecodable';
+  reason?: string;
+  errors?: string[];
+  xdm?: XdmEvent;
+}
+
+function sideBySide(left: string, right: string, width: number): string {
+  const l = left.split('\n');
+  const r = right.split('\n');
+  const rows = Math.max(l.length, r.length);
+  const out: string[] = [];
+  for (let i = 0; i < rows; i++) out.push(`${(l[i] ?? '').slice(0, width).padEnd(width)} │ ${r[i] ?? ''}`);
+  return out.join('\n');
+}
+
+export function renderPreview(rows: PreviewRow[]): string {
+  const width = Math.max(40, Math.floor(((process.stdout.columns || 160) - 3) / 2));
+  return rows
+    .map((row, i) => {
+      const head = `── record ${i + 1}: ${row.verdict}${row.reason ? ` (${row.reason})` : ''}`;
+      const input = typeof row.input === 'string' ? row.input : JSON.stringify(row.input, null, 2);
+      const xdm = row.xdm ? JSON.stringify(row.xdm, null, 2) : '(no event)';
+      const errors = row.errors?.length ? '\n' + row.errors.map((e) => `   ✗ ${e}`).join('\n') : '';
+      return `${head}\n${sideBySide(input, xdm, width)}${errors}`;
+    })
+    .join('\n\n');
+}
+
+export function registerPreviewCommand(program: Command): void {
+  program
+    .command('preview')
+    .description('Show N records of a source next to the XDM events they map to, with the validation verdict (reads no checkpoint, writes nothing).')
+    .option('-n, --count <n>', 'how many records', (v) => Number.parseInt(v, 10), 5)
+    .option('-s, --source <id>', 'the configured source id (default: the first)')
+    .action(async (_opts, command: Command) => {
+      const options = globalOptions(command);
+      const local = command.opts() as { count: number; source?: string };
+      await runAction(options, async () => {
+        const config = loadConfig(options);
+        const configured = selectSources(config, local.source ? [local.source] : undefined)[0]!;
+        const mapper = loadMapping(configured.mapping, { source: sourceNameOf(configured), ...config.mapping });
+        const validators = buildValidators(config);
+        const source = createSource(configured, { baseDir: config.baseDir });
+        const controller = new AbortController();
+        const rows: PreviewRow[] = [];
+        const toRow = (item: SourceItem): PreviewRow => {
+          if (item.kind === 'undecodable') return { input: item.raw, verdict: 'undecodable', reason: item.reason };
+          const result = mapper.map(item.record);
+          if (result.kind === 'invalid') return { input: item.record, verdict: 'unmappable', reason: result.reason };
+          if (result.kind === 'skip') return { input: item.record, verdict: 'skip', reason: result.reason };
+          const errors = validators.flatMap((v) => v.validate(result.mapped.event) ?? []);
+          return errors.length > 0
+            ? { input: item.record, verdict: 'invalid', errors, xdm: result.mapped.event }
+            : { input: item.record, verdict: 'valid', xdm: result.mapped.event };
+        };
+        try {
+          outer: for await (const batch of source.read({ checkpoint: () => undefined, signal: controller.signal, log: loggerFor(options) })) {
+            for (const item of batch) {
+              rows.push(toRow(item));
+              if (rows.length >= local.count) break outer;
+            }
+          }
+        } finally {
+          controller.abort();
+          await source.close?.();
+        }
+        print(options, () => renderPreview(rows), () => rows);
+        return rows.some((r) => r.verdict === 'invalid' || r.verdict === 'unmappable' || r.verdict === 'undecodable') ? 3 : 0;
+      });
+    });
+}

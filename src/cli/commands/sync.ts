@@ -1,0 +1,54 @@
+/** `xdm-feedback sync`: one incremental run over the configured sources. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { runConnector } from '../../core/run.js';
+import { renderSummaries } from '../output.js';
+import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
+import { onShutdownSignal } from '../signals.js';
+
+export function registerSyncCommand(program: Command): void {
+  program
+    .command('sync')
+    .description('Read new feedback from every configured source, send it to Adobe, and checkpoint it (one run).')
+    .option('-s, --source <id...>', 'only these configured source ids')
+    .option('--dry-run [file]', 'write the exact envelopes to an NDJSON file instead of sending', false)
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 everything settled, 1 fatal error, 2 bad configuration, 3 finished with dead letters.
+SIGTERM/SIGINT stop reading, let the in-flight batch finish and commit, then exit.
+
+Examples:
+  xdm-feedback sync --config xdm-feedback.yaml
+  xdm-feedback sync --source ovo --dry-run out.ndjson --json`,
+    )
+    .action(async (_opts, command: Command) => {
+      const options = globalOptions(command);
+      const local = command.opts() as { source?: string[]; dryRun?: string | boolean };
+      await runAction(options, async () => {
+        const config = loadConfig(options);
+        const log = loggerFor(options);
+        const controller = new AbortController();
+        const release = onShutdownSignal(controller, log);
+        try {
+          const result = await runConnector(config, {
+            command: 'sync',
+            log,
+            signal: controller.signal,
+            ...(local.source ? { sourceIds: local.source } : {}),
+            ...(local.dryRun
+              ? { sinkOverride: { type: 'file', path: resolve(typeof local.dryRun === 'string' ? local.dryRun : 'xdm-feedback-dry-run.ndjson') } }
+              : {}),
+          });
+          print(
+            options,
+            () => renderSummaries(result.summaries) + (result.error ? `\n\nerror: ${result.error}` : ''),
+            () => result,
+          );
+          return result.exitCode;
+        } finally {
+          release();
+        }
+      });
+    });
+}

@@ -1,0 +1,37 @@
+/** The `xdm-feedback` command line: one subcommand per job, `--help` everywhere, `--json` for machines. */
+import { Command, Option } from 'commander';
+import { registerSyncCommand } from './commands/sync.js';
+import { registerPreviewCommand } from './commands/preview.js';
+import { registerValidateCommand } from './commands/validate.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerAepLocalCommand } from '../aep-local/cli.js';
+
+export function buildProgram(): Command {
+  const program = new Command('xdm-feedback')
+    .description(
+      'Export delivery feedback from messaging platforms into Adobe Experience Platform as AJO message-delivery-feedback ExperienceEvents.',
+    )
+    .version('0.1.0')
+    .option('-c, --config <file>', 'configuration file, JSON or YAML (default: ./xdm-feedback.yaml if present)')
+    .option('--state <file>', 'SQLite state file (overrides the config)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+    .option('--json', 'machine-readable JSON on stdout instead of tables')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 fatal error, 2 bad configuration or arguments, 3 finished with dead letters.
+Secrets come only from the environment (ADOBE_CLIENT_SECRET) or a file named in the config.`,
+    );
+  program.exitOverride((error) => {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);
+    process.exit(2);
+  });
+  registerDemoCommand(program);
+  registerSyncCommand(program);
+  registerPreviewCommand(program);
+  registerValidateCommand(program);
+  registerAepLocalCommand(program);
+  return program;
+}
+

@@ -1,0 +1,279 @@
+/**
+ * The run loop: source → decode → map → enrich (history, ledger) → validate → sink → commit.
+ * Owns back-pressure (a bounded number of units in flight) and the rule that a checkpoint only moves past records
+ * whose fate is settled, in one SQLite transaction with the ledger and the dead letters.
+ */
+import type { Logger } from 'pino';
+import type {
+  Delivery,
+  EventValidator,
+  JsonObject,
+  Mapper,
+  OutboundEvent,
+  Position,
+  Sink,
+  Source,
+  SourceItem,
+  Stage,
+  TimeWindow,
+  XdmEvent,
+} from './types.js';
+import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
+import { ledgerEntryFor, setRetryCount } from './xdm-fields.js';
+
+export interface PipelineOptions {
+  runId: number;
+  source: Source;
+  /** Key under which checkpoints and history are kept (the configured source id; backfills add a suffix). */
+  sourceKey: string;
+  mapper: Mapper;
+  validators: EventValidator[];
+  sink: Sink;
+  store: StateStore;
+  log: Logger;
+  signal?: AbortSignal;
+  window?: TimeWindow;
+  /** Stop after this many records were read (preview/sampling). */
+  limit?: number;
+  /** Called after every committed unit. */
+  onProgress?: (summary: RunSummary) => void;
+}
+
+export interface RunSummary {
+  runId: number;
+  source: string;
+  sink: string;
+  read: number;
+  sent: number;
+  /** Not outcomes (e.g. OVO Scheduled) or outside the window: counted, not sent, not dead-lettered. */
+  skipped: number;
+  /** Already in the ledger (sent by an earlier run) or repeated within this run. */
+  alreadySent: number;
+  deadLettered: Record<Stage, number>;
+  byStatus: Record<string, number>;
+  byChannel: Record<string, number>;
+  skippedBy: Record<string, number>;
+  durationMs: number;
+  sinkStats: Record<string, number | string>;
+  mapperStats: Record<string, number>;
+  /** True when the run stopped early on a signal (everything in flight was still settled and committed). */
+  interrupted: boolean;
+}
+
+interface PreparedEvent {
+  outbound: OutboundEvent;
+  ledger: LedgerEntry;
+  raw: string;
+  position: Position;
+}
+
+interface Unit {
+  events: PreparedEvent[];
+  deadLetters: DeadLetterInput[];
+  checkpoints: Map<string, string>;
+  positions: Position[];
+}
+
+const emptyStages = (): Record<Stage, number> => ({ decode: 0, map: 0, validate: 0, ingest: 0 });
+
+export function emptySummary(runId: number, source: string, sink: string): RunSummary {
+  return {
+    runId,
+    source,
+    sink,
+    read: 0,
+    sent: 0,
+    skipped: 0,
+    alreadySent: 0,
+    deadLettered: emptyStages(),
+    byStatus: {},
+    byChannel: {},
+    skippedBy: {},
+    durationMs: 0,
+    sinkStats: {},
+    mapperStats: {},
+    interrupted: false,
+  };
+}
+
+const bump = (counts: Record<string, number>, key: string | undefined, by = 1) => {
+  if (key !== undefined) counts[key] = (counts[key] ?? 0) + by;
+};
+
+export function totalDeadLettered(summary: RunSummary): number {
+  return Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
+}
+
+export async function runPipeline(options: PipelineOptions): Promise<RunSummary> {
+  const { source, sourceKey, mapper, validators, sink, store, log, runId } = options;
+  const started = Date.now();
+  const summary = emptySummary(runId, sourceKey, sink.name);
+  const inFlightIds = new Set<string>();
+  const maxPending = Math.max(1, sink.maxPendingSends ?? 1);
+  const pending: Array<{ unit: Unit; deliveries: Promise<Delivery[]> }> = [];
+  // Reading stops on the caller's signal or a failure; sends in flight are only cancelled on a failure, so a
+  // SIGTERM still lets the in-flight batch finish and commit.
+  const internalAbort = new AbortController();
+  const sinkAbort = new AbortController();
+  const signal = options.signal;
+  const stop = () => internalAbort.abort();
+  signal?.addEventListener('abort', stop, { once: true });
+  const fromMs = options.window?.from?.getTime();
+  const toMs = options.window?.to?.getTime();
+
+  const deadLetter = (unit: Unit, stage: Stage, raw: string, reason: string, position: Position, extra: Partial<DeadLetterInput> = {}) => {
+    unit.deadLetters.push({ source: sourceKey, stage, raw, reason, stream: position.stream, position: position.offset, ...extra });
+    summary.deadLettered[stage]++;
+  };
+  const skip = (reason: string) => {
+    summary.skipped++;
+    bump(summary.skippedBy, reason);
+  };
+
+  const prepareItem = (unit: Unit, item: SourceItem) => {
+    summary.read++;
+    if (item.kind === 'undecodable') return deadLetter(unit, 'decode', item.raw, item.reason, item.position);
+    const result = mapper.map(item.record);
+    if (result.kind === 'invalid') {
+      return deadLetter(unit, 'map', item.raw, result.reason, item.position);
+    }
+    if (result.kind === 'skip') {
+      if (result.sourceEventId && result.message && result.outcome) {
+        store.placeInHistory(sourceKey, result.sourceEventId, result.message, result.outcome);
+      }
+      return skip(result.reason);
+    }
+    const { event, sourceEventId, message, outcome } = result.mapped;
+    if (fromMs !== undefined || toMs !== undefined) {
+      const t = Date.parse(event.timestamp);
+      if ((fromMs !== undefined && t < fromMs) || (toMs !== undefined && t >= toMs)) return skip('outside the time window');
+    }
+    if (inFlightIds.has(event._id) || store.isSent(event._id)) {
+      summary.alreadySent++;
+      return;
+    }
+    const retryCount = store.placeInHistory(sourceKey, sourceEventId, message, outcome);
+    setRetryCount(event, retryCount);
+    for (const validator of validators) {
+      const errors = validator.validate(event);
+      if (errors) {
+        return deadLetter(unit, 'validate', item.raw, `the mapped XDM event is invalid: ${errors.slice(0, 3).join('; ')}`, item.position, {
+          errors,
+          eventId: event._id,
+        });
+      }
+    }
+    inFlightIds.add(event._id);
+    unit.events.push({
+      outbound: { id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) },
+      ledger: ledgerEntryFor(event, sourceKey, sink.name),
+      raw: item.raw,
+      position: item.position,
+    });
+  };
+
+  const prepareUnit = store.db.transaction((items: SourceItem[]): Unit => {
+    const unit: Unit = { events: [], deadLetters: [], checkpoints: new Map(), positions: [] };
+    for (const item of items) {
+      prepareItem(unit, item);
+      unit.checkpoints.set(item.position.stream, item.position.offset);
+    }
+    for (const [stream, offset] of unit.checkpoints) unit.positions.push({ stream, offset });
+    return unit;
+  });
+
+  const commitHead = async () => {
+    const head = pending.shift()!;
+    const deliveries = await head.deliveries;
+    const { unit } = head;
+    const accepted: LedgerEntry[] = [];
+    deliveries.forEach((delivery, i) => {
+      const prepared = unit.events[i]!;
+      if (delivery.kind === 'accepted') {
+        accepted.push(prepared.ledger);
+        summary.sent++;
+        bump(summary.byStatus, prepared.ledger.status ?? prepared.ledger.eventType);
+        bump(summary.byChannel, prepared.ledger.channel);
+      } else {
+        deadLetter(unit, 'ingest', prepared.raw, delivery.reason, prepared.position, {
+          eventId: prepared.outbound.id,
+          ...(delivery.errors ? { errors: delivery.errors } : {}),
+        });
+      }
+    });
+    store.commitUnit({
+      runId,
+      source: sourceKey,
+      checkpoints: [...unit.checkpoints].map(([stream, position]) => ({ stream, position })),
+      accepted,
+      deadLetters: unit.deadLetters,
+    });
+    for (const prepared of unit.events) inFlightIds.delete(prepared.outbound.id);
+    await source.commit?.(unit.positions);
+    summary.durationMs = Date.now() - started;
+    options.onProgress?.(summary);
+  };
+
+  const send = (unit: Unit): Promise<Delivery[]> => {
+    if (unit.events.length === 0) return Promise.resolve([]);
+    return sink.send(
+      unit.events.map((e) => e.outbound),
+      sinkAbort.signal,
+    ).then((deliveries) => {
+      if (deliveries.length !== unit.events.length) {
+        throw new Error(`sink ${sink.name} answered ${deliveries.length} deliveries for ${unit.events.length} events`);
+      }
+      return deliveries;
+    });
+  };
+
+  let failure: unknown;
+  try {
+    const items = source.read({
+      checkpoint: (stream) => store.checkpoint(sourceKey, stream),
+      signal: internalAbort.signal,
+      log,
+      ...(options.window ? { window: options.window } : {}),
+    });
+    for await (let batch of items) {
+      if (options.limit !== undefined && summary.read + batch.length > options.limit) {
+        batch = batch.slice(0, Math.max(0, options.limit - summary.read));
+      }
+      if (batch.length > 0) {
+        const unit = prepareUnit(batch);
+        const deliveries = send(unit);
+        deliveries.catch(() => undefined); // observed in commitHead; avoid an unhandled rejection meanwhile
+        pending.push({ unit, deliveries });
+      }
+      while (pending.length >= maxPending) await commitHead();
+      if (internalAbort.signal.aborted || (options.limit !== undefined && summary.read >= options.limit)) break;
+    }
+    while (pending.length > 0) await commitHead();
+    await sink.finish?.();
+  } catch (error) {
+    failure = error;
+    // Settle what was already acknowledged before the failure, in order; stop at the first unit that failed.
+    internalAbort.abort();
+    sinkAbort.abort();
+    while (pending.length > 0) {
+      try {
+        await commitHead();
+      } catch {
+        break;
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+  summary.interrupted = Boolean(signal?.aborted);
+  summary.durationMs = Date.now() - started;
+  summary.sinkStats = sink.stats?.() ?? {};
+  summary.mapperStats = mapper.stats?.() ?? {};
+  if (failure !== undefined) throw Object.assign(failure as object, { summary });
+  log.debug({ summary }, 'pipeline finished');
+  return summary;
+}
+
+/** Everything an event needs besides its record, for replaying dead letters through the same path. */
+export type RecordInput = { record: JsonObject; raw: string; position: Position };
+export type { XdmEvent };
