@@ -6,6 +6,7 @@ import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } fr
 import formatsPlugin from 'ajv-formats';
 import type { EventValidator, ValidationErrors, XdmEvent } from '../core/types.js';
 import { redact } from '../redact.js';
+import { isDateTime } from './formats.js';
 import { MESSAGE_FEEDBACK_SCHEMA_FILE } from './generate.js';
 import { xdmSchemasDir } from './paths.js';
 
@@ -39,6 +40,7 @@ function compile(schema: object, allErrors: boolean): ValidateFunction {
   const ajv = new Ajv({ allErrors, verbose: allErrors, strict: false, logger: false, allowUnionTypes: true, validateSchema: false });
   ajv.addMetaSchema(draft06);
   addFormats(ajv);
+  ajv.addFormat('date-time', isDateTime);
   return ajv.compile(schema as AnySchemaObject);
 }
 
