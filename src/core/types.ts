@@ -45,6 +45,11 @@ export interface Source {
   /** The source kind, e.g. `ovo-feedback`; part of every `_id`. */
   readonly name: string;
   read(ctx: SourceContext): AsyncIterable<SourceItem[]>;
+  /**
+   * Decodes one raw input again, as stored in a dead letter, for `dlq replay`: the record, or a string saying why it
+   * cannot be decoded. Without it, replay parses the raw text as a JSON object.
+   */
+  decodeRaw?(raw: string): JsonObject | string;
   /** Called after the pipeline committed everything up to these positions (Kafka commits offsets here). */
   commit?(positions: Position[]): Promise<void>;
   close?(): Promise<void>;
