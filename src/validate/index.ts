@@ -10,13 +10,18 @@ import { isDateTime } from './formats.js';
 import { MESSAGE_FEEDBACK_SCHEMA_FILE } from './generate.js';
 import { xdmSchemasDir } from './paths.js';
 
-export { tenantCapabilities, tenantSchemaToShort } from './tenant.js';
+import { tenantSchemaToShort } from './tenant.js';
+
+export { tenantCapabilities, tenantSchemaToShort, type TenantCapabilities } from './tenant.js';
 
 /** Profile's limit on the serialised size of one ExperienceEvent, in bytes. */
 export const MAX_EVENT_BYTES = 10_240;
 
 export interface ValidatorOptions {
-  /** A short-form JSON Schema (default: the committed `xdm-schemas/message-feedback.schema.json`). */
+  /**
+   * A short-form JSON Schema (default: the committed `xdm-schemas/message-feedback.schema.json`). A Schema Registry
+   * `xed-full` answer is accepted too and converted with `tenantSchemaToShort` first.
+   */
   schema?: object;
   /** Size limit of the serialised event in bytes (default {@link MAX_EVENT_BYTES}). */
   maxEventBytes?: number;
@@ -34,6 +39,11 @@ const addFormats: AddFormats =
 const require = createRequire(import.meta.url);
 const draft06 = require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject;
 
+/** True for a Schema Registry answer that was not converted yet (it carries registry bookkeeping at the root). */
+function isRegistryAnswer(schema: object): boolean {
+  return 'meta:resourceType' in schema || 'meta:containerId' in schema || 'meta:registryMetadata' in schema;
+}
+
 function compile(schema: object, allErrors: boolean): ValidateFunction {
   // strict off: registry schemas carry many annotation keywords (meta:*, version, imsOrg…) that AJV must ignore.
   // The all-errors validator is also verbose: its errors carry the offending data for the messages.
@@ -41,7 +51,12 @@ function compile(schema: object, allErrors: boolean): ValidateFunction {
   ajv.addMetaSchema(draft06);
   addFormats(ajv);
   ajv.addFormat('date-time', isDateTime);
-  return ajv.compile(schema as AnySchemaObject);
+  try {
+    return ajv.compile(schema as AnySchemaObject);
+  } catch (err) {
+    const id = (schema as { $id?: unknown }).$id;
+    throw new Error(`cannot compile the XDM schema${typeof id === 'string' ? ` ${id}` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** Escapes one JSON Pointer segment. */
@@ -185,7 +200,8 @@ export function formatAjvErrors(errors: readonly ErrorObject[], skipPaths?: Read
  * (first-error AJV + one walk), failures are re-run with all errors to explain them.
  */
 export function createValidator(options: ValidatorOptions = {}): EventValidator {
-  const schema = options.schema ?? loadDefaultSchema();
+  const given = options.schema ?? loadDefaultSchema();
+  const schema = isRegistryAnswer(given) ? tenantSchemaToShort(given) : given;
   const maxBytes = options.maxEventBytes ?? MAX_EVENT_BYTES;
   const fast = compile(schema, false);
   let thorough: ValidateFunction | undefined; // compiled on the first invalid event

@@ -132,3 +132,17 @@ describe('the tenant fixture', () => {
     expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(FIXTURES, 'tenant-schema.xed-full.json'), 'utf8'));
   });
 });
+
+describe('createValidator with a tenant schema', () => {
+  it('accepts the raw registry answer and converts it itself', () => {
+    const raw = createValidator({ schema: registryAnswer });
+    expect(raw.validate(acmeEvent('sent'))).toBeNull();
+    expect(raw.validate(acmeEvent('delivered'))?.[0]).toMatch(/feedbackStatus: must be equal to one of the allowed values: error, exclude, sent, bounce, delay, duplicate, denylist \(got "delivered"\)$/);
+  });
+
+  it('names the schema when it cannot compile it', () => {
+    expect(() => createValidator({ schema: { $id: 'urn:broken', type: 'object', properties: { a: { $ref: 'urn:nowhere' } } } })).toThrow(
+      /^cannot compile the XDM schema urn:broken: /,
+    );
+  });
+});
