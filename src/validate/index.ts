@@ -9,7 +9,6 @@ import { redact } from '../redact.js';
 import { isDateTime } from './formats.js';
 import { MESSAGE_FEEDBACK_SCHEMA_FILE } from './generate.js';
 import { xdmSchemasDir } from './paths.js';
-
 import { tenantSchemaToShort } from './tenant.js';
 
 export { tenantCapabilities, tenantSchemaToShort, type TenantCapabilities } from './tenant.js';
