@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BATCH_OVERHEAD_BYTES, EnvelopeEncoder, batchBody, batchBytes, fitsAlone, planBatches } from '../../src/sinks/adobe-streaming/index.js';
+import { makeEvents } from './helpers.js';
+
+describe('EnvelopeEncoder', () => {
+  it('produces the envelope Adobe documents, with the entity spliced in as is', () => {
+    const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 'https://ns.adobe.com/t/schemas/1', flowId: 'f', sourceName: 'src' }, 'O@AdobeOrg');
+    const [event] = makeEvents(1);
+    const result = encoder.encode(event!);
+    if (!result.ok) throw new Error(result.reason);
+    const schemaRef = { id: 'https://ns.adobe.com/t/schemas/1', contentType: 'application/vnd.adobe.xed-full+json;version=1' };
+    expect(JSON.parse(result.envelope)).toEqual({
+      header: { schemaRef, imsOrgId: 'O@AdobeOrg', datasetId: 'ds', flowId: 'f', source: { name: 'src' } },
+      body: { xdmMeta: { schemaRef }, xdmEntity: event!.event },
+    });
+    expect(result.envelope.endsWith(`"xdmEntity":${event!.json}}}`)).toBe(true);
+    expect(result.bytes).toBe(Buffer.byteLength(result.envelope));
+  });
+
+  it('omits flowId and imsOrgId when none is known', () => {
+    const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
+    const result = encoder.encode(makeEvents(1)[0]!);
+    if (!result.ok) throw new Error(result.reason);
+    const header = JSON.parse(result.envelope).header;
+    expect(header).not.toHaveProperty('flowId');
+    expect(header).not.toHaveProperty('imsOrgId');
+  });
+
+  it('counts bytes, not characters, for non-ASCII entities', () => {
+    const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
+    const event = { id: 'x', eventType: 'message.feedback', event: { _id: 'x', timestamp: 't', eventType: 'message.feedback' }, json: '{"_id":"x","r":"ünïcødé ✉"}' };
+    const result = encoder.encode(event);
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.bytes).toBeGreaterThan(result.envelope.length);
+  });
+
+  it('rejects an entity that is not a serialised object', () => {
+    const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
+    const event = { ...makeEvents(1)[0]!, json: '' };
+    expect(encoder.encode(event)).toEqual({ ok: false, reason: 'ingest: the serialised event is not a JSON object' });
+  });
+});
+
+describe('batch planning', () => {
+  it('builds a {"messages":[…]} body whose size batchBytes predicts', () => {
+    const envelopes = ['{"a":1}', '{"b":"é"}', '{}'];
+    const body = batchBody(envelopes);
+    expect(JSON.parse(body)).toEqual({ messages: [{ a: 1 }, { b: 'é' }, {}] });
+    expect(Buffer.byteLength(body)).toBe(batchBytes(envelopes.map((e) => Buffer.byteLength(e))));
+    expect(batchBytes([])).toBe(BATCH_OVERHEAD_BYTES);
+  });
+
+  it('never exceeds the count or byte cap, keeps order, and loses nothing (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 2, max: 5000 }), { maxLength: 300 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 5100, max: 60000 }),
+        (sizes, maxEvents, maxBytes) => {
+          const items = sizes.map((bytes, index) => ({ index, bytes }));
+          expect(items.every((i) => fitsAlone(i.bytes, maxBytes))).toBe(true);
+          const batches = planBatches(items, maxEvents, maxBytes);
+          expect(batches.flat().map((i) => i.index)).toEqual(items.map((i) => i.index));
+          for (const b of batches) {
+            expect(b.length).toBeGreaterThan(0);
+            expect(b.length).toBeLessThanOrEqual(maxEvents);
+            expect(batchBytes(b.map((i) => i.bytes))).toBeLessThanOrEqual(maxBytes);
+          }
+        },
+      ),
+    );
+  });
+
+  it('fills a batch up to exactly the byte cap', () => {
+    // two 10-byte envelopes: 15 overhead + 10 + 1 + 10 = 36
+    expect(planBatches([{ bytes: 10 }, { bytes: 10 }, { bytes: 10 }], 100, 36).map((b) => b.length)).toEqual([2, 1]);
+    expect(fitsAlone(21, 36)).toBe(true);
+    expect(fitsAlone(22, 36)).toBe(false);
+  });
+});

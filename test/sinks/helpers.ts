@@ -1,0 +1,61 @@
+/** Shared helpers for the sink tests: events, a virtual clock, a log capture. */
+import { Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { OutboundEvent } from '../../src/core/types.js';
+import { createLogger } from '../../src/log.js';
+import type { SinkClock } from '../../src/sinks/adobe-streaming/index.js';
+
+/** Builds outbound events; `pad` adds that many characters to each entity. */
+export function makeEvents(n: number, options: { eventType?: string; pad?: number | ((i: number) => number); prefix?: string } = {}): OutboundEvent[] {
+  return Array.from({ length: n }, (_, i) => {
+    const eventType = options.eventType ?? 'message.feedback';
+    const pad = typeof options.pad === 'function' ? options.pad(i) : (options.pad ?? 0);
+    const event = {
+      _id: `${options.prefix ?? 'evt'}-${i}`,
+      timestamp: '2025-01-02T03:04:05Z',
+      eventType,
+      ...(pad > 0 ? { note: 'x'.repeat(pad) } : {}),
+    };
+    return { id: event._id, eventType, event, json: JSON.stringify(event) };
+  });
+}
+
+/** A clock whose time only moves when the sink sleeps: backoffs and deadlines cost no real time. */
+export interface VirtualClock extends SinkClock {
+  t: number;
+  sleeps: number[];
+}
+
+export function virtualClock(): VirtualClock {
+  const clock: VirtualClock = {
+    t: 0,
+    sleeps: [],
+    now: () => clock.t,
+    sleep: async (ms, signal) => {
+      if (signal?.aborted) throw signal.reason;
+      clock.sleeps.push(ms);
+      clock.t += ms;
+    },
+  };
+  return clock;
+}
+
+/** A pino logger (through the project's redaction) whose output lines are kept. */
+export function captureLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  return { log, lines };
+}
+
+/** The DCS messages of a recorded request. */
+export function messagesOf(json: unknown): Array<{ header: Record<string, unknown>; body: { xdmMeta: unknown; xdmEntity: { _id: string } } }> {
+  return ((json as { messages?: unknown[] } | undefined)?.messages ?? []) as never;
+}
