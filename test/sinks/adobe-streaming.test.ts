@@ -162,7 +162,8 @@ describe('adobe-streaming sink: partial answers and splits', () => {
       },
     });
     const events = makeEvents(6);
-    const results = await makeSink().send(events);
+    const sink = makeSink();
+    const results = await sink.send(events);
     expect(results[0]).toEqual({ kind: 'accepted' });
     expect(results[1]).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('Message has unknown xdm format') });
     expect(results[1]).toMatchObject({ reason: expect.stringContaining('(400)') });
@@ -171,6 +172,8 @@ describe('adobe-streaming sink: partial answers and splits', () => {
     const retried = messagesOf(dcsRequests()[1]!.json).map((m) => m.body.xdmEntity._id);
     expect(retried).toEqual(['evt-4', 'evt-5']);
     expect(dcsRequests()).toHaveLength(2);
+    // Per-message 429/503 are throttling too: the limiter backs off.
+    expect(sink.stats().concurrencyDecreases).toBe(1);
   });
 
   it('retries the whole batch when the 207 answer does not have one result per message', async () => {
@@ -235,7 +238,7 @@ describe('adobe-streaming sink: retries', () => {
     server.enqueue({ reset: true }, { hang: true });
     const sink = makeSink({ requestTimeoutMs: 200 });
     expect(await sink.send(makeEvents(3))).toEqual(accepted(3));
-    expect(sink.stats()).toMatchObject({ networkErrors: 2, timeouts: 1, retries: 2 });
+    expect(sink.stats()).toMatchObject({ networkErrors: 2, resets: 1, timeouts: 1, retries: 2 });
     expect(dcsRequests()).toHaveLength(3);
   });
 

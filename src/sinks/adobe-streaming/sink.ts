@@ -81,6 +81,7 @@ const counterNames = [
   'throttled',
   'serverErrors',
   'networkErrors',
+  'resets',
   'timeouts',
   'splits',
   'unauthorized',
@@ -274,12 +275,13 @@ export class AdobeStreamingSink implements Sink {
       const s = response.status;
       if (s === 429) this.counters.throttled++;
       else if (s >= 500) this.counters.serverErrors++;
-      outcome = BACKPRESSURE_STATUSES.has(s) ? 'backpressure' : s >= 500 ? 'error' : 'ok';
+      outcome = BACKPRESSURE_STATUSES.has(s) || throttledMessages(response.body) ? 'backpressure' : s >= 500 ? 'error' : 'ok';
       return { kind: 'answer', response, token };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (error instanceof HttpNetworkError) {
         this.counters.networkErrors++;
+        if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || /socket hang up/i.test(error.message)) this.counters.resets++;
         if (error.timeout) {
           this.counters.timeouts++;
           outcome = 'backpressure';
@@ -353,6 +355,16 @@ export class AdobeStreamingSink implements Sink {
   async close(): Promise<void> {
     if (this.ownsHttp) this.http.close();
   }
+}
+
+/** True when a multi-status answer throttled some of its messages (per-message 429 or 503). */
+function throttledMessages(body: unknown): boolean {
+  const responses = (body as { responses?: unknown } | undefined)?.responses;
+  if (!Array.isArray(responses)) return false;
+  return responses.some((entry) => {
+    const status = messageStatus(entry);
+    return status !== undefined && BACKPRESSURE_STATUSES.has(status);
+  });
 }
 
 function formatSeconds(ms: number): string {
