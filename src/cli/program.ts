@@ -3,6 +3,10 @@ import { Command, Option } from 'commander';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerPreviewCommand } from './commands/preview.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerScheduleCommand } from './commands/schedule.js';
+import { registerBackfillCommand } from './commands/backfill.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerDlqCommand } from './commands/dlq.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerAepLocalCommand } from '../aep-local/cli.js';
 
@@ -31,6 +35,10 @@ Secrets come only from the environment (ADOBE_CLIENT_SECRET) or a file named in 
   registerSyncCommand(program);
   registerPreviewCommand(program);
   registerValidateCommand(program);
+  registerScheduleCommand(program);
+  registerBackfillCommand(program);
+  registerStatusCommand(program);
+  registerDlqCommand(program);
   registerAepLocalCommand(program);
   return program;
 }

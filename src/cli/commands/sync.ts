@@ -1,7 +1,7 @@
 /** `xdm-feedback sync`: one incremental run over the configured sources. */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { runConnector } from '../../core/run.js';
+import { runSync, parseWait } from '../../ops/run-sync.js';
 import { renderSummaries } from '../output.js';
 import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
 import { onShutdownSignal } from '../signals.js';
@@ -12,6 +12,8 @@ export function registerSyncCommand(program: Command): void {
     .description('Read new feedback from every configured source, send it to Adobe, and checkpoint it (one run).')
     .option('-s, --source <id...>', 'only these configured source ids')
     .option('--dry-run [file]', 'write the exact envelopes to an NDJSON file instead of sending', false)
+    .option('--wait [seconds]', 'when another run holds the lock, wait for it (default: exit 1 at once)')
+    .option('--metrics-prom <file>', 'also write the run metrics as a Prometheus textfile')
     .addHelpText(
       'after',
       `
@@ -24,14 +26,14 @@ Examples:
     )
     .action(async (_opts, command: Command) => {
       const options = globalOptions(command);
-      const local = command.opts() as { source?: string[]; dryRun?: string | boolean };
+      const local = command.opts() as { source?: string[]; dryRun?: string | boolean; wait?: string | boolean; metricsProm?: string };
       await runAction(options, async () => {
         const config = loadConfig(options);
         const log = loggerFor(options);
         const controller = new AbortController();
         const release = onShutdownSignal(controller, log);
         try {
-          const result = await runConnector(config, {
+          const result = await runSync(config, {
             command: 'sync',
             log,
             signal: controller.signal,
@@ -39,7 +41,7 @@ Examples:
             ...(local.dryRun
               ? { sinkOverride: { type: 'file', path: resolve(typeof local.dryRun === 'string' ? local.dryRun : 'xdm-feedback-dry-run.ndjson') } }
               : {}),
-          });
+          }, { dryRun: Boolean(local.dryRun), waitMs: parseWait(local.wait), ...(local.metricsProm ? { metricsProm: resolve(local.metricsProm) } : {}) });
           print(
             options,
             () => renderSummaries(result.summaries) + (result.error ? `\n\nerror: ${result.error}` : ''),
