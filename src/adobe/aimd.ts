@@ -22,6 +22,8 @@ export interface AimdOptions {
   baselineWeight?: number;
   /** Clock for latency measurement; injectable for tests. @default performance.now */
   now?: () => number;
+  /** Called after every change of the limit (for debug logs). */
+  onChange?: (limit: number, reason: 'increase' | 'backpressure' | 'latency') => void;
 }
 
 /** Figures for logs and the run summary. */
@@ -52,6 +54,7 @@ export class AimdLimiter {
   private readonly riseFactor: number;
   private readonly weight: number;
   private readonly now: () => number;
+  private readonly onChange: AimdOptions['onChange'];
   private current: number;
   private active = 0;
   private peak: number;
@@ -75,6 +78,7 @@ export class AimdLimiter {
     this.riseFactor = options.latencyRiseFactor ?? 2;
     this.weight = options.baselineWeight ?? 0.3;
     this.now = options.now ?? (() => performance.now());
+    this.onChange = options.onChange;
   }
 
   get limit(): number {
@@ -146,7 +150,7 @@ export class AimdLimiter {
 
   private record(outcome: AimdOutcome, latencyMs: number, epoch: number): void {
     if (outcome === 'backpressure') {
-      if (epoch === this.epoch) this.decrease();
+      if (epoch === this.epoch) this.decrease('backpressure');
       return;
     }
     if (outcome === 'error') this.windowClean = false;
@@ -159,22 +163,24 @@ export class AimdLimiter {
     // The baseline follows every window, so a lasting change of the server's speed is learnt, not punished forever.
     this.baseline = this.baseline === undefined ? mean : this.baseline * (1 - this.weight) + mean * this.weight;
     if (slow) {
-      this.decrease();
+      this.decrease('latency');
       return;
     }
     if (this.windowClean && this.windowSaturated && this.current < this.max) {
       this.current++;
       this.ups++;
       this.peak = Math.max(this.peak, this.current);
+      this.onChange?.(this.current, 'increase');
     }
     this.resetWindow();
   }
 
-  private decrease(): void {
+  private decrease(reason: 'backpressure' | 'latency'): void {
     const next = Math.max(this.min, Math.floor(this.current / 2));
     if (next < this.current) {
       this.current = next;
       this.downs++;
+      this.onChange?.(this.current, reason);
     }
     this.epoch++;
     this.resetWindow();

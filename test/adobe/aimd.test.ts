@@ -103,3 +103,13 @@ describe('AimdLimiter', () => {
     expect(limiter.inFlight).toBe(0);
   });
 });
+
+describe('AimdLimiter change notifications', () => {
+  it('reports each change of the limit with its reason', async () => {
+    const changes: string[] = [];
+    const limiter = new AimdLimiter({ min: 1, max: 8, initial: 2, onChange: (limit, reason) => changes.push(`${reason}:${limit}`) });
+    await cleanWindow(limiter, 10);
+    (await limiter.acquire()).release('backpressure');
+    expect(changes).toEqual(['increase:3', 'backpressure:1']);
+  });
+});

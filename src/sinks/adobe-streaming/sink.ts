@@ -126,7 +126,12 @@ export class AdobeStreamingSink implements Sink {
     const identity: PlatformIdentity | undefined =
       deps.identity ?? (deps.auth ? { clientId: deps.auth.clientId, orgId: deps.auth.orgId, ...(deps.auth.sandbox ? { sandbox: deps.auth.sandbox } : {}) } : undefined);
     this.encoder = new EnvelopeEncoder(c, identity?.orgId);
-    this.limiter = new AimdLimiter({ min: c.concurrency.min, max: c.concurrency.max, initial: c.concurrency.initial });
+    this.limiter = new AimdLimiter({
+      min: c.concurrency.min,
+      max: c.concurrency.max,
+      initial: c.concurrency.initial,
+      onChange: (limit, reason) => this.log.debug({ limit, reason }, 'DCS concurrency limit changed'),
+    });
     this.client = new DcsClient({
       dcsUrl: c.dcsUrl,
       inletId: c.inletId,
