@@ -127,8 +127,18 @@ export class AdobeHttpClient {
   /** Sends one request. Resolves with any HTTP answer; rejects with HttpNetworkError, or the caller's abort reason. */
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
-    const timer = AbortSignal.timeout(timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timer]) : timer;
+    if (req.signal?.aborted) throw req.signal.reason;
+    // One controller per request, wired by hand and unwired in `finally` (AbortSignal.any on a long-lived caller
+    // signal has leaked listeners in some Node versions).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onCallerAbort = (): void => controller.abort();
+    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = controller.signal;
     const started = performance.now();
     let res: AxiosResponse<string>;
     try {
@@ -144,7 +154,10 @@ export class AdobeHttpClient {
       });
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason;
-      throw toNetworkError(error, req.method, req.url, timer.aborted ? timeoutMs : undefined);
+      throw toNetworkError(error, req.method, req.url, timedOut ? timeoutMs : undefined);
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
     }
     const text = typeof res.data === 'string' ? res.data : res.data === undefined || res.data === null ? '' : String(res.data);
     const headers: Record<string, string> = {};
