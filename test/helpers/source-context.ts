@@ -1,0 +1,44 @@
+/** A SourceContext for tests (checkpoints in a Map) and helpers to drain a Source. */
+import type { Position, Source, SourceContext, SourceItem, TimeWindow } from '../../src/core/types.js';
+import { silentLogger } from '../../src/log.js';
+
+export interface TestContext extends SourceContext {
+  checkpoints: Map<string, string>;
+  /** Stores the positions of items as the pipeline would once they are settled (the last position per stream). */
+  settle(items: SourceItem[]): void;
+}
+
+export function testContext(options: { checkpoints?: Map<string, string>; window?: TimeWindow; signal?: AbortSignal } = {}): TestContext {
+  const checkpoints = options.checkpoints ?? new Map<string, string>();
+  return {
+    checkpoints,
+    checkpoint: (stream) => checkpoints.get(stream),
+    signal: options.signal ?? new AbortController().signal,
+    log: silentLogger,
+    ...(options.window ? { window: options.window } : {}),
+    settle(items) {
+      for (const item of items) checkpoints.set(item.position.stream, item.position.offset);
+    },
+  };
+}
+
+/** Reads a source to the end, settling every batch, and returns all items. */
+export async function drain(source: Source, ctx: TestContext, limit = Infinity): Promise<SourceItem[]> {
+  const out: SourceItem[] = [];
+  for await (const batch of source.read(ctx)) {
+    for (const item of batch) {
+      if (out.length >= limit) return out;
+      out.push(item);
+      ctx.settle([item]);
+    }
+  }
+  return out;
+}
+
+export function records(items: SourceItem[]): Array<Record<string, unknown>> {
+  return items.flatMap((i) => (i.kind === 'record' ? [i.record] : []));
+}
+
+export function undecodable(items: SourceItem[]): Array<{ raw: string; reason: string; position: Position }> {
+  return items.flatMap((i) => (i.kind === 'undecodable' ? [{ raw: i.raw, reason: i.reason, position: i.position }] : []));
+}
