@@ -7,6 +7,7 @@ import { registerScheduleCommand } from './commands/schedule.js';
 import { registerBackfillCommand } from './commands/backfill.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerDlqCommand } from './commands/dlq.js';
+import { registerReportCommand } from './commands/report.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerAepLocalCommand } from '../aep-local/cli.js';
 
@@ -39,6 +40,7 @@ Secrets come only from the environment (ADOBE_CLIENT_SECRET) or a file named in 
   registerBackfillCommand(program);
   registerStatusCommand(program);
   registerDlqCommand(program);
+  registerReportCommand(program);
   registerAepLocalCommand(program);
   return program;
 }

@@ -7,7 +7,7 @@ import type { RunSummary } from '../core/pipeline.js';
 import { selectSources, type RunOptions } from '../core/run.js';
 import type { TimeWindow } from '../core/types.js';
 import { dryRunSinkConfig } from '../sinks/index.js';
-import { ConfigError } from '../errors.js';
+import { checkWindow } from './window.js';
 import { openDb } from '../store/db.js';
 import type { Logger } from 'pino';
 import { bytesRead, sourceFiles, totalBytes } from './estimate.js';
@@ -31,22 +31,6 @@ export interface BackfillOptions {
   metricsProm?: string;
   /** Lease timing (tests shorten these). */
   lock?: { ttlMs?: number; heartbeatMs?: number; pollMs?: number };
-}
-
-/** Parses a `--from`/`--to` value: `YYYY-MM-DD` (UTC midnight) or a full ISO-8601 time. */
-export function parseWhen(flag: string, value: string): Date {
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  const date = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new ConfigError(`${flag} ${value}: not a date; use YYYY-MM-DD (UTC) or an ISO-8601 time such as 2024-03-01T00:00:00Z`);
-  }
-  return date;
-}
-
-export function checkWindow(window: { from: Date; to: Date }): void {
-  if (window.to.getTime() <= window.from.getTime()) {
-    throw new ConfigError(`--to must be after --from (got ${window.from.toISOString()} .. ${window.to.toISOString()})`);
-  }
 }
 
 /** The checkpoint suffix of a backfill window: stable for the same window, so a rerun resumes. */

@@ -1,7 +1,8 @@
 /** `xdm-feedback backfill`: re-read a time window of history, resumable, with progress; never moves the sync's checkpoints. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { checkWindow, parseWhen, runBackfill } from '../../ops/backfill.js';
+import { runBackfill } from '../../ops/backfill.js';
+import { checkWindow, parseWhen } from '../../ops/window.js';
 import { parseWait } from '../../ops/run-sync.js';
 import { parseVia } from '../../ops/via.js';
 import { renderSummaries } from '../output.js';
