@@ -68,7 +68,7 @@ export async function runBackfill(config: Config, options: BackfillOptions): Pro
     try {
       options.log.info({ from: options.from.toISOString(), to: options.to.toISOString(), sink: sink.type, bytes: total, bytesLeft: left }, 'backfill starting');
       const result = await runLocked(cfg, runOptions, {
-        lockName: `backfill${suffix}`,
+        lockName: `backfill:${options.from.toISOString()}..${options.to.toISOString()}`,
         ...(locked ? {} : { waitMs: 0 }),
         ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
         ...(options.metricsProm && !options.dryRunFile ? { metricsProm: options.metricsProm } : {}),
