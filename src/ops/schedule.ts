@@ -88,7 +88,14 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
     }
   };
 
-  const task = cron.schedule(options.cron, tick, { timezone, name: 'xdm-feedback-sync' });
+  // node-cron's own messages (missed executions after a suspend…) go through our logger, not the console.
+  const cronLog = {
+    info: (m: string) => log.debug({ cron: true }, m),
+    warn: (m: string) => log.warn({ cron: true }, m),
+    error: (m: string | Error) => log.error({ cron: true }, errorMessage(m)),
+    debug: (m: string | Error) => log.debug({ cron: true }, errorMessage(m)),
+  };
+  const task = cron.schedule(options.cron, tick, { timezone, name: 'xdm-feedback-sync', logger: cronLog });
   const next = task.getNextRun();
   log.info({ cron: options.cron, timezone, next: next?.toISOString() }, 'schedule started');
   if (options.runNow) void tick();
