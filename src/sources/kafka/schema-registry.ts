@@ -13,6 +13,8 @@ export interface RegistryOptions {
   retries?: number;
   /** @default 10000 */
   timeoutMs?: number;
+  /** First retry delay (doubles per retry, randomised). @default 200 */
+  minRetryDelayMs?: number;
 }
 
 /** Creates a SchemaLookup backed by the registry. Unknown ids (404) resolve undefined; other failures reject. */
@@ -49,7 +51,7 @@ export function createRegistryLookup(options: RegistryOptions): SchemaLookup {
       if (resolved.has(id)) return Promise.resolve(resolved.get(id));
       let promise = pending.get(id);
       if (!promise) {
-        promise = pRetry(() => fetchOnce(id), { retries: options.retries ?? 4, minTimeout: 200, maxTimeout: 5000, randomize: true })
+        promise = pRetry(() => fetchOnce(id), { retries: options.retries ?? 4, minTimeout: options.minRetryDelayMs ?? 200, maxTimeout: 5000, randomize: true })
           .then((schema) => {
             resolved.set(id, schema);
             return schema;

@@ -1,7 +1,7 @@
 /** The OVO Comms Platform sources (`ovo-feedback`, `ovo-v2`) over NDJSON files or Kafka. */
 import type { JsonObject, Source } from '../../core/types.js';
 import type { OvoFeedbackSourceConfig, OvoV2SourceConfig } from '../config.js';
-import { createKafkaSource } from '../kafka/index.js';
+import { createKafkaSource, type KafkaRecordMeta } from '../kafka/index.js';
 import { createJsonLinesSource, decodeRawJson } from '../shared/json-lines-source.js';
 import { unwrapAvroJsonRecord } from './avro-json.js';
 import { recordTypeFromSchemaName, recordTypeFromTopic, tagOvoV2Record } from './record-type.js';
@@ -14,9 +14,7 @@ export function createOvoSource(config: OvoFeedbackSourceConfig | OvoV2SourceCon
       name: config.type,
       kafka: config.kafka,
       baseDir,
-      enrich: v2
-        ? (record, meta) => tagOvoV2Record(record, recordTypeFromSchemaName(meta.schemaName) ?? recordTypeFromTopic(meta.topic))
-        : undefined,
+      enrich: v2 ? tagOvoV2KafkaRecord : undefined,
     });
     // Avro values are stored as their decoded JSON, JSON values as sent; binary values that failed to decode as base64.
     source.decodeRaw = (raw) =>
@@ -32,6 +30,11 @@ export function createOvoSource(config: OvoFeedbackSourceConfig | OvoV2SourceCon
     maxLineBytes: config.maxLineBytes,
     transform: v2 ? unwrapAndTag : unwrapAvroJsonRecord,
   });
+}
+
+/** Names an OVO v2 record read from Kafka: by its Avro schema name, else its topic, else its fields. */
+export function tagOvoV2KafkaRecord(record: JsonObject, meta: KafkaRecordMeta): JsonObject {
+  return tagOvoV2Record(record, recordTypeFromSchemaName(meta.schemaName) ?? recordTypeFromTopic(meta.topic));
 }
 
 function unwrapAndTag(value: JsonObject): JsonObject | string {
