@@ -93,10 +93,8 @@ function ovoSchema(type: 'ovo-feedback' | 'ovo-v2', what: string): Schema {
       kafka,
       mapping,
     },
-    oneOf: [
-      { required: ['files'], not: { required: ['kafka'] } },
-      { required: ['kafka'], not: { required: ['files'] } },
-    ],
+    // Exactly one transport: both present would match both branches.
+    oneOf: [{ required: ['files'] }, { required: ['kafka'] }],
   };
 }
 
@@ -182,10 +180,7 @@ export const sourceConfigSchemas: Record<SourceType, Schema> = {
       },
       mapping,
     },
-    oneOf: [
-      { required: ['files'], not: { required: ['api'] } },
-      { required: ['api'], not: { required: ['files'] } },
-    ],
+    oneOf: [{ required: ['files'] }, { required: ['api'] }],
   },
   ndjson: {
     $schema: 'http://json-schema.org/draft-07/schema#',
