@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AuthError, FatalError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { AdobeStreamingSink, type AdobeStreamingConfig } from '../../src/sinks/adobe-streaming/index.js';
+import { ImsTokenProvider } from '../../src/adobe/ims.js';
 import type { Delivery } from '../../src/core/types.js';
 import { acceptAll, startScriptedServer, type RecordedRequest, type ScriptedServer } from '../helpers/scripted-server.js';
 import { captureLogger, makeEvents, messagesOf, virtualClock, type VirtualClock } from './helpers.js';
@@ -314,6 +315,30 @@ describe('adobe-streaming sink: authentication and fatal answers', () => {
     expect(auths[2]).not.toBe(auths[1]);
     expect(server.requestsTo('/ims/')).toHaveLength(2);
     expect(sink.stats()).toMatchObject({ unauthorized: 1, tokenRefreshes: 1 });
+  });
+
+  it('refreshes the token before it expires, without waiting for a 401', async () => {
+    let now = 0;
+    const tokens = new ImsTokenProvider(
+      { imsUrl: `${server.url}/ims/token/v3`, clientId: 'client-1', clientSecret: SECRET, orgId: 'ORG1@AdobeOrg' },
+      { refreshMarginMs: 60_000, now: () => now },
+    );
+    server.route('/ims/', () => ({ status: 200, body: { access_token: `short-token-${++tokenCount}-zz`, expires_in: 3600 } }));
+    const sink = new AdobeStreamingSink(
+      { type: 'adobe-streaming', dcsUrl: server.url, inletId: INLET, datasetId: 'd', schemaRef: SCHEMA },
+      { log: silentLogger, tokens, identity: { clientId: 'client-1', orgId: 'ORG1@AdobeOrg' }, clock: virtualClock() },
+    );
+    sinks.push(sink);
+    await sink.send(makeEvents(1, { prefix: 'early' }));
+    now = 3_000_000; // 50 minutes: still fresh
+    await sink.send(makeEvents(1, { prefix: 'mid' }));
+    now = 3_560_000; // inside the one-minute margin
+    await sink.send(makeEvents(1, { prefix: 'late' }));
+    const auths = dcsRequests().map((r) => r.headers.authorization);
+    expect(auths[0]).toBe(auths[1]);
+    expect(auths[2]).not.toBe(auths[1]);
+    expect(sink.stats()).toMatchObject({ unauthorized: 0, tokenRefreshes: 1 });
+    tokens.close();
   });
 
   it('fails with an AuthError when a fresh token is refused too', async () => {
