@@ -108,6 +108,13 @@ describe('the MasStack API source (against the local imitation over HTTP)', () =
     expect(server.requests.map((r) => r.status)).toEqual([429, 429, 500, 200, 503, 200]);
   });
 
+  test('a request that times out is retried', async () => {
+    const server = await api({ records: [record(1)], token: TOKEN, faults: [{ status: 500, delayMs: 400 }] });
+    const items = await drain(apiSource(server, { timeoutMs: 100 }), testContext());
+    expect(ids(items)).toEqual(['id-0001']);
+    expect(server.requests.at(-1)!.status).toBe(200);
+  });
+
   test('when retries run out the run fails with a retryable error naming the status', async () => {
     const server = await api({ records: [record(1)], token: TOKEN, faults: [{ status: 503, count: 10 }] });
     const read = drain(apiSource(server, { retries: 2 }), testContext());

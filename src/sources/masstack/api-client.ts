@@ -93,18 +93,32 @@ export class MasStackClient {
   }
 
   private async fetchPage(url: string, signal: AbortSignal, setRetryAfter: (ms: number | undefined) => void): Promise<Page> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
+    // One controller per request, wired by hand and unwired in `finally` (AbortSignal.any on a long-lived signal
+    // has leaked listeners in some Node versions).
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, {
         headers: { Authorization: `Bearer ${this.options.token}`, Accept: 'application/json' },
-        signal: AbortSignal.any([signal, timeout]),
+        signal: controller.signal,
       });
+      text = await response.text();
     } catch (error) {
       if (signal.aborted) throw new AbortError(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      throw new RetryableError(`network error on GET ${url}: ${describe(error)}`);
+      throw new RetryableError(timedOut ? `GET ${url} timed out after ${timeoutMs} ms` : `network error on GET ${url}: ${describe(error)}`);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
-    const text = await response.text();
     const status = response.status;
     if (status === 429 || status >= 500) {
       const after = parseRetryAfter(response.headers.get('retry-after'));

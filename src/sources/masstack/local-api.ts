@@ -16,6 +16,8 @@ export interface MasStackFault {
   retryAfterSeconds?: number;
   /** Serve it from the Nth request on (1-based, counting every request). @default the next request */
   atRequest?: number;
+  /** Wait this long before answering (to exercise client timeouts). */
+  delayMs?: number;
 }
 
 export interface MasStackLocalOptions {
@@ -89,7 +91,11 @@ export async function startMasStackLocal(options: MasStackLocalOptions): Promise
       fault.count--;
       if (fault.count <= 0) faults.shift();
       const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
-      send(fault.status, errorBody(fault.status, 'INJECTED_FAULT', 'Injected fault', 'fault injected by the local imitation'), headers);
+      const answer = (): void => {
+        if (!res.destroyed) send(fault.status, errorBody(fault.status, 'INJECTED_FAULT', 'Injected fault', 'fault injected by the local imitation'), headers);
+      };
+      if (fault.delayMs) setTimeout(answer, fault.delayMs).unref();
+      else answer();
       return;
     }
     const match = PATH.exec(url.pathname);
