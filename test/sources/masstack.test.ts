@@ -97,6 +97,22 @@ describe('the MasStack API source (against the local imitation over HTTP)', () =
     expect(await drain(apiSource(server), testContext({ checkpoints: ctx.checkpoints }))).toEqual([]);
   });
 
+  test('a resumed sweep with nothing new left still lets the watermark move on to newer records in the same run', async () => {
+    const all = Array.from({ length: 150 }, (_, i) => record(i));
+    const server = await api({ records: all, token: TOKEN });
+    const last = all[149]!;
+    // The checkpoint of a run interrupted after record 100 of a sweep whose window ended at minute 200.
+    const stale = {
+      watermark: last.statusTime,
+      idsAtWatermark: [last.id],
+      sweep: { gt: null, lt: iso(T0 + 200 * 60_000), offset: 100, maxTime: last.statusTime, maxIds: [last.id] },
+    };
+    const ctx = testContext({ checkpoints: new Map([[`${server.url}/v2/orgs/acme/communications`, JSON.stringify(stale)]]) });
+    server.upsert([record(300)]);
+    expect(ids(await drain(apiSource(server), ctx))).toEqual(['id-0300']);
+    expect(JSON.parse([...ctx.checkpoints.values()][0]!)).toEqual({ watermark: record(300).statusTime, idsAtWatermark: ['id-0300'] });
+  });
+
   test('429 (with Retry-After) and 5xx answers are retried and the read completes', async () => {
     const server = await api({
       records: Array.from({ length: 120 }, (_, i) => record(i)),

@@ -42,62 +42,72 @@ async function* readApi(options: MasStackApiSourceOptions, ctx: SourceContext): 
     const start = fromMs ?? (options.since !== undefined ? Date.parse(options.since) : undefined);
     cursor = { watermark: start === undefined ? null : new Date(start - 1).toISOString(), idsAtWatermark: [] };
   }
-  const watermarkMs = cursor.watermark === null ? undefined : Date.parse(cursor.watermark);
-  const seenAtWatermark = new Set(cursor.idsAtWatermark);
   const upper = toMs === undefined ? now() : Math.min(toMs, now());
-  const sweep: SweepProgress = cursor.sweep ?? {
-    gt: watermarkMs === undefined ? null : new Date(watermarkMs - lookbackMs).toISOString(),
+  const freshSweep = (from: ApiCursor): SweepProgress => ({
+    gt: from.watermark === null ? (fromMs === undefined ? null : new Date(fromMs - lookbackMs).toISOString()) : new Date(Date.parse(from.watermark) - lookbackMs).toISOString(),
     lt: new Date(upper).toISOString(),
     offset: 0,
-    maxTime: cursor.watermark,
-    maxIds: cursor.idsAtWatermark,
-  };
-  const base: ApiCursor = { watermark: cursor.watermark, idsAtWatermark: cursor.idsAtWatermark };
+    maxTime: from.watermark,
+    maxIds: from.idsAtWatermark,
+  });
+  let base: ApiCursor = { watermark: cursor.watermark, idsAtWatermark: cursor.idsAtWatermark };
+  let sweep: SweepProgress = cursor.sweep ?? freshSweep(base);
+  let resumed = cursor.sweep !== undefined;
   const tracker = new MaxTracker(sweep.maxTime, sweep.maxIds);
-  let offset = sweep.offset;
-  // The last item is held back until we know whether it ends the sweep: then it carries the new watermark.
+  // The last item is held back until we know whether it ends the run: then it carries the new watermark.
   let held: SourceItem | undefined;
   let batch: SourceItem[] = [];
 
-  const progress = (consumed: number): Position => ({
-    stream,
-    offset: formatCursor({ ...base, sweep: { gt: sweep.gt, lt: sweep.lt, offset: consumed, maxTime: tracker.time, maxIds: tracker.idList } }),
-  });
-
   for (;;) {
-    if (ctx.signal.aborted) return;
-    let page;
-    try {
-      page = await client.getPage({ gt: sweep.gt ?? undefined, lt: sweep.lt, limit: pageSize, offset }, ctx.signal);
-    } catch (error) {
+    const watermarkMs = base.watermark === null ? undefined : Date.parse(base.watermark);
+    const seenAtWatermark = new Set(base.idsAtWatermark);
+    const current = sweep;
+    const progress = (consumed: number): Position => ({
+      stream,
+      offset: formatCursor({ ...base, sweep: { gt: current.gt, lt: current.lt, offset: consumed, maxTime: tracker.time, maxIds: tracker.idList } }),
+    });
+    let offset = sweep.offset;
+    for (;;) {
       if (ctx.signal.aborted) return;
-      throw error;
-    }
-    for (let i = 0; i < page.items.length; i++) {
-      const record = page.items[i]!;
-      const consumed = offset + i + 1;
-      const id = typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : undefined;
-      const timeMs = typeof record.statusTime === 'string' ? Date.parse(record.statusTime) : typeof record.statusTime === 'number' ? record.statusTime : NaN;
-      let item: SourceItem;
-      if (id === undefined || Number.isNaN(timeMs)) {
-        const missing = id === undefined ? 'no id' : 'no valid statusTime';
-        item = { kind: 'undecodable', raw: JSON.stringify(record), reason: `API record ${consumed} has ${missing}`, position: progress(consumed) };
-      } else {
-        if (!isNewSince(timeMs, id, watermarkMs, seenAtWatermark)) continue;
-        if ((fromMs !== undefined && timeMs < fromMs) || (toMs !== undefined && timeMs >= toMs)) continue;
-        tracker.add(timeMs, id);
-        item = { kind: 'record', record: record as JsonObject, raw: JSON.stringify(record), position: progress(consumed) };
-      }
-      if (held) batch.push(held);
-      held = item;
-      if (batch.length >= BATCH_SIZE) {
-        yield batch;
-        batch = [];
+      let page;
+      try {
+        page = await client.getPage({ gt: sweep.gt ?? undefined, lt: sweep.lt, limit: pageSize, offset }, ctx.signal);
+      } catch (error) {
         if (ctx.signal.aborted) return;
+        throw error;
       }
+      for (let i = 0; i < page.items.length; i++) {
+        const record = page.items[i]!;
+        const consumed = offset + i + 1;
+        const id = typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : undefined;
+        const timeMs = typeof record.statusTime === 'string' ? Date.parse(record.statusTime) : typeof record.statusTime === 'number' ? record.statusTime : NaN;
+        let item: SourceItem;
+        if (id === undefined || Number.isNaN(timeMs)) {
+          const missing = id === undefined ? 'no id' : 'no valid statusTime';
+          item = { kind: 'undecodable', raw: JSON.stringify(record), reason: `API record ${consumed} has ${missing}`, position: progress(consumed) };
+        } else {
+          if (!isNewSince(timeMs, id, watermarkMs, seenAtWatermark)) continue;
+          if ((fromMs !== undefined && timeMs < fromMs) || (toMs !== undefined && timeMs >= toMs)) continue;
+          tracker.add(timeMs, id);
+          item = { kind: 'record', record: record as JsonObject, raw: JSON.stringify(record), position: progress(consumed) };
+        }
+        if (held) batch.push(held);
+        held = item;
+        if (batch.length >= BATCH_SIZE) {
+          yield batch;
+          batch = [];
+          if (ctx.signal.aborted) return;
+        }
+      }
+      offset += page.items.length;
+      if (page.items.length === 0 || (page.total !== undefined && offset >= page.total)) break;
     }
-    offset += page.items.length;
-    if (page.items.length === 0 || (page.total !== undefined && offset >= page.total)) break;
+    if (!resumed) break;
+    // A sweep resumed from an interrupted run is done: start a fresh one from what it reached, in this run, so the
+    // watermark moves on even when the resumed tail had nothing new.
+    resumed = false;
+    base = { watermark: tracker.time, idsAtWatermark: tracker.idList };
+    sweep = freshSweep(base);
   }
   if (held) {
     held.position = { stream, offset: formatCursor({ watermark: tracker.time, idsAtWatermark: tracker.idList }) };
