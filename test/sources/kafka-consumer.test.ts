@@ -148,6 +148,19 @@ describe('the Kafka source over a kafkajs Consumer', () => {
     }
   });
 
+  test('an unreachable schema registry fails the read with a clear error instead of skipping records', async () => {
+    const down = await startSchemaRegistry();
+    const url = down.url;
+    await down.close();
+    const cluster = new FakeCluster();
+    cluster.produce(TOPIC, 0, [{ value: json('c-1') }, { value: confluentFrame(3, Buffer.from([2, 4])) }]);
+    const src = source(new FakeConsumer(cluster), { lookup: createRegistryLookup({ url, retries: 0 }) });
+    await expect(readAll(src)).rejects.toThrow(/cannot decode comms\.feedback\/0@1: .*fetch failed/);
+    await src.commit([{ stream: `${TOPIC}/0`, offset: '0' }]);
+    expect(cluster.commits).toEqual([{ topic: TOPIC, partition: 0, offset: '1' }]);
+    await src.close();
+  });
+
   test('aborting the signal ends the read and pauses fetching', async () => {
     const cluster = new FakeCluster();
     fill(cluster, 1, 3000);

@@ -5,6 +5,7 @@
 import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { JsonObject, Position, Source, SourceContext, SourceItem } from '../../core/types.js';
+import { errorMessage, RetryableError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import { BATCH_SIZE } from '../shared/batcher.js';
 import { decodeKafkaValue, type Framing, type SchemaLookup } from './wire-format.js';
@@ -234,8 +235,19 @@ export class KafkaConsumerSource implements Source {
           resolveOffset(message.offset);
           continue;
         }
+        let item: SourceItem;
+        try {
+          item = await this.toItem(batch.topic, batch.partition, stream, message);
+        } catch (error) {
+          // The registry is unreachable (after retries): stop the run rather than skip or spin; nothing past the
+          // records already queued is resolved or committed, so the next run starts here.
+          if (items.length > 0) this.enqueue(stream, items);
+          this.fatal = new RetryableError(`cannot decode ${stream}@${message.offset}: ${errorMessage(error)}`, undefined, undefined, { cause: error });
+          this.notifyReader();
+          return;
+        }
         state.floor ??= offset;
-        items.push(await this.toItem(batch.topic, batch.partition, stream, message));
+        items.push(item);
         state.queuedUpTo = offset;
         state.lastOffset = offset;
         resolveOffset(message.offset);
