@@ -93,11 +93,16 @@ describe('the crisisworks source', () => {
     expect(undecodable(items).map((b) => b.reason)).toEqual(['row 2 (line 3): 5 fields where the header has 8', 'row 3 (line 4): 9 fields where the header has 8']);
   });
 
-  test('a broken quote becomes an undecodable row, not a crash', async () => {
-    const path = csv(`${HEADER}\n1,A,a@example.com,Email,Sent,,,2024-02-01 09:00\n2,"B"x,b@example.com,Email,Sent,,,2024-02-01 09:01\n`);
+  test('an unclosed quote becomes an undecodable row, not a crash; stray quotes inside cells are literal', async () => {
+    const path = csv(
+      `${HEADER}\n1,He said "hi",a@example.com,Email,Sent,,,2024-02-01 09:00\n2,"B"x,b@example.com,Email,Sent,,,2024-02-01 09:01\n3,"never closed,c@example.com,Email,Sent,,,2024-02-01 09:02\n`,
+    );
     const items = await drain(source(path), testContext());
-    expect(records(items).map((r) => r['Delivery ID'])).toEqual(['1']);
-    expect(undecodable(items)[0]!.reason).toMatch(/^row 2 .*Invalid Closing Quote/);
+    expect(records(items).map((r) => [r['Delivery ID'], r.Communication])).toEqual([
+      ['1', 'He said "hi"'],
+      ['2', '"B"x'],
+    ]);
+    expect(undecodable(items).map((b) => b.reason)).toEqual([expect.stringMatching(/^row 3.*Quote Not Closed/)]);
   });
 
   test('windows-1252 exports decode with encoding set; without it, the row says it is not UTF-8', async () => {

@@ -63,6 +63,8 @@ async function* readExport(path: string, config: CrisisworksSourceConfig, ctx: S
     delimiter: dialect.delimiter,
     bom: true,
     relax_column_count: true,
+    // A quote inside an unquoted cell (hand-edited exports) is literal text, not an error.
+    relax_quotes: true,
     skip_empty_lines: true,
     raw: true,
     skip_records_with_error: true,
