@@ -75,6 +75,7 @@ const kafka: Schema = {
     follow: { type: 'boolean', description: 'Keep consuming (a long-running service) instead of ending each run once caught up.', default: false },
     idleMs: { type: 'integer', minimum: 100, description: 'Without follow: end the run after this many milliseconds without new messages.', default: 5000 },
     sessionTimeoutMs: { type: 'integer', minimum: 1000, description: 'Consumer group session timeout.', default: 30000 },
+    joinTimeoutMs: { type: 'integer', minimum: 1000, description: 'Fail the run when no partition assignment arrives within this many milliseconds.', default: 60000 },
   },
 };
 

@@ -38,6 +38,8 @@ export interface KafkaConfig {
   idleMs?: number;
   /** @default 30000 */
   sessionTimeoutMs?: number;
+  /** Fail the run when no partition assignment arrives within this time. @default 60000 */
+  joinTimeoutMs?: number;
 }
 
 export interface KafkaInput {

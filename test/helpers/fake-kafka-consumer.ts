@@ -79,7 +79,7 @@ export class FakeConsumer implements Consumer {
 
   constructor(
     readonly cluster: FakeCluster,
-    private readonly options: { batchSize?: number; assignment?: string[] } = {},
+    private readonly options: { batchSize?: number; assignment?: string[]; neverJoin?: boolean } = {},
   ) {
     this.assignment = options.assignment;
   }
@@ -104,6 +104,7 @@ export class FakeConsumer implements Consumer {
     if (!this.connected) throw new Error('consumer not connected');
     this.runConfig = config;
     this.running = true;
+    if (this.options.neverJoin) return;
     this.join(this.assignment ?? this.subscribed.flatMap((t) => this.cluster.partitionsOf(t).map((p) => `${t}/${p}`)));
     this.loop = this.fetchLoop();
   }

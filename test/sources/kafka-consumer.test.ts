@@ -161,6 +161,14 @@ describe('the Kafka source over a kafkajs Consumer', () => {
     await src.close();
   });
 
+  test('a consumer that never gets a partition assignment fails the read after the join timeout', async () => {
+    const cluster = new FakeCluster();
+    fill(cluster, 1, 3);
+    const src = source(new FakeConsumer(cluster, { neverJoin: true }), { joinTimeoutMs: 200, idleMs: 100 });
+    await expect(readAll(src)).rejects.toThrow(/got no partition assignment for comms\.feedback within 200 ms/);
+    await src.close();
+  });
+
   test('aborting the signal ends the read and pauses fetching', async () => {
     const cluster = new FakeCluster();
     fill(cluster, 1, 3000);

@@ -48,6 +48,7 @@ export function createKafkaSource(config: KafkaSourceConfig): Source {
       lookup,
       follow: kafka.follow ?? false,
       idleMs: kafka.idleMs ?? 5000,
+      joinTimeoutMs: kafka.joinTimeoutMs ?? 60_000,
       enrich: config.enrich,
     },
   );

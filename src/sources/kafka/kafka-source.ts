@@ -39,6 +39,8 @@ export interface KafkaSourceOptions {
   follow?: boolean;
   /** Without `follow`: end the read after this long with nothing new (counted from joining the group). @default 5000 */
   idleMs?: number;
+  /** Fail the read when no partition assignment arrives within this time. @default 60000 */
+  joinTimeoutMs?: number;
   /** Items kept queued between Kafka and the pipeline before fetching waits (back-pressure). @default 2000 */
   maxQueuedItems?: number;
   /** Adjusts each decoded record (e.g. names its OVO v2 type). */
@@ -67,7 +69,7 @@ interface PartitionState {
  */
 export class KafkaConsumerSource implements Source {
   readonly name: string;
-  private readonly options: Required<Pick<KafkaSourceOptions, 'fromBeginning' | 'framing' | 'follow' | 'idleMs' | 'maxQueuedItems'>> &
+  private readonly options: Required<Pick<KafkaSourceOptions, 'fromBeginning' | 'framing' | 'follow' | 'idleMs' | 'joinTimeoutMs' | 'maxQueuedItems'>> &
     KafkaSourceOptions;
   private consumer: ConsumerLike | undefined;
   private started = false;
@@ -95,6 +97,7 @@ export class KafkaConsumerSource implements Source {
       framing: 'auto',
       follow: false,
       idleMs: 5000,
+      joinTimeoutMs: 60_000,
       maxQueuedItems: 2000,
       ...options,
     };
@@ -107,16 +110,22 @@ export class KafkaConsumerSource implements Source {
     ctx.signal.addEventListener('abort', onAbort);
     try {
       await this.start();
-      this.lastActivity = Date.now();
+      const startedAt = Date.now();
+      this.lastActivity = startedAt;
       while (!ctx.signal.aborted) {
         if (this.fatal) throw this.fatal;
+        if (!this.assignmentKnown && Date.now() - startedAt > this.options.joinTimeoutMs) {
+          throw new RetryableError(
+            `the consumer got no partition assignment for ${this.options.topics.join(', ')} within ${this.options.joinTimeoutMs} ms (do the topics exist, and are the brokers reachable?)`,
+          );
+        }
         const items = this.rebalancing ? undefined : this.take();
         if (items) {
           yield items;
           continue;
         }
         if (!this.options.follow && this.caughtUp()) break;
-        await this.waitForData(this.options.follow ? undefined : this.options.idleMs);
+        await this.waitForData(this.options.follow && this.assignmentKnown ? undefined : this.options.idleMs);
       }
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
