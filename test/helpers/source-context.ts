@@ -1,6 +1,14 @@
 /** A SourceContext for tests (checkpoints in a Map) and helpers to drain a Source. */
 import type { Position, Source, SourceContext, SourceItem, TimeWindow } from '../../src/core/types.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
+import pino from 'pino';
+
+/** A logger that keeps its JSON lines in `lines` (for asserting on warnings). */
+export function memoryLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'debug' }, { write: (text: string) => lines.push(JSON.parse(text) as Record<string, unknown>) });
+  return { log, lines };
+}
 
 export interface TestContext extends SourceContext {
   checkpoints: Map<string, string>;
@@ -8,13 +16,13 @@ export interface TestContext extends SourceContext {
   settle(items: SourceItem[]): void;
 }
 
-export function testContext(options: { checkpoints?: Map<string, string>; window?: TimeWindow; signal?: AbortSignal } = {}): TestContext {
+export function testContext(options: { checkpoints?: Map<string, string>; window?: TimeWindow; signal?: AbortSignal; log?: Logger } = {}): TestContext {
   const checkpoints = options.checkpoints ?? new Map<string, string>();
   return {
     checkpoints,
     checkpoint: (stream) => checkpoints.get(stream),
     signal: options.signal ?? new AbortController().signal,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
     ...(options.window ? { window: options.window } : {}),
     settle(items) {
       for (const item of items) checkpoints.set(item.position.stream, item.position.offset);

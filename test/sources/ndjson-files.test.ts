@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { createSource } from '../../src/sources/index.js';
-import { drain, records, testContext, undecodable } from '../helpers/source-context.js';
+import { drain, memoryLogger, records, testContext, undecodable } from '../helpers/source-context.js';
 import { tempDir } from '../helpers/temp.js';
 
 const dir = tempDir('xdmf-ndjson-');
@@ -59,7 +59,9 @@ describe('the ndjson source', () => {
     const ctx = testContext();
     await drain(source, ctx);
     writeFileSync(path, `${line(7)}\n`); // shrank
-    expect(records(await drain(source, testContext({ checkpoints: ctx.checkpoints }))).map((r) => r.id)).toEqual(['m-7']);
+    const { log, lines } = memoryLogger();
+    expect(records(await drain(source, testContext({ checkpoints: ctx.checkpoints, log }))).map((r) => r.id)).toEqual(['m-7']);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, stream: path, msg: expect.stringMatching(/file changed since its checkpoint \(the file shrank from \d+ to \d+ bytes\); reading it again from the start/) }));
     writeFileSync(path, `${JSON.stringify({ id: 'other', pad: 'x'.repeat(300) })}\n${line(8)}\n`); // grew, other first bytes
     expect(records(await drain(source, testContext({ checkpoints: ctx.checkpoints }))).map((r) => r.id)).toEqual(['other', 'm-8']);
   });
