@@ -189,7 +189,8 @@ export const sourceConfigSchemas: Record<SourceType, Schema> = {
     description: 'Any JSON-lines feed, mapped by a user-written mapping file: the way to add a platform without code.',
     type: 'object',
     additionalProperties: false,
-    required: ['type', 'name', 'files', 'mapping'],
+    // `mapping` is required for ndjson, but checked by the configuration loader (which resolves every mapping path).
+    required: ['type', 'name', 'files'],
     properties: {
       type: { const: 'ndjson', description: 'Source type.', default: 'ndjson' },
       name: {
