@@ -12,7 +12,7 @@ const CANDIDATES = [',', ';', '\t', '|'];
 
 /**
  * Works out the dialect from the head of the file (its first few KB, decoded). `configured` wins over detection.
- * `headBytes` maps a character index of `head` back to a byte offset (only needed past a `sep=` line).
+ * `byteLength` measures decoded text in the file's encoding, to turn the skipped prefix into a byte offset.
  */
 export function sniffDialect(head: string, configured: string | undefined, byteLength: (text: string) => number): CsvDialect {
   let text = head;
