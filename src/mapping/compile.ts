@@ -193,7 +193,7 @@ export function compileMapping(input: CompileInput): { mapper: Mapper } | { prob
     if (!entry) return { kind: 'invalid', reason: `unknown status '${redact(status)}' for ${source}; ${unknownStatusHint}`, sourceEventId };
     const t = time.parse(fields.time!(record));
     if (!t.ok) {
-      return { kind: 'invalid', reason: t.reason === 'missing' ? missing('time') : `bad time in ${describe.time}: ${redact(t.reason)}`, sourceEventId };
+      return { kind: 'invalid', reason: t.reason === 'missing' ? missing('time') : `bad time in ${describe.time}: ${t.reason}`, sourceEventId };
     }
     const messageId = str('messageId', record);
     if (messageId === undefined) return { kind: 'invalid', reason: missing('messageId'), sourceEventId };

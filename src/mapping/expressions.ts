@@ -361,17 +361,18 @@ export function compileExpression(expr: JsonValue, at: string, scope: CompileSco
 
 /** A short human description of where a value comes from, for "missing X" reasons (`metadata.eventId`). */
 export function describeExpression(expr: JsonValue, scope?: CompileScope): string {
-  if (isObject(expr)) {
-    if (typeof expr['@path'] === 'string') return expr['@path'];
-    if (typeof expr['@ref'] === 'string') return scope?.describeRef(expr['@ref']) ?? `define.${expr['@ref']}`;
-    if (typeof expr['@template'] === 'string') return `"${expr['@template']}"`;
-    if (Array.isArray(expr['@first'])) return expr['@first'].map((e) => describeExpression(e, scope)).join(' or ');
-    if (isObject(expr['@lookup'])) return describeExpression(expr['@lookup'].value ?? null, scope);
-    if (isObject(expr['@match'])) return describeExpression(expr['@match'].value ?? null, scope);
-    if (isObject(expr['@if'])) {
-      const o = expr['@if'];
-      return [o.then, o.else].filter((e): e is JsonValue => e !== undefined).map((e) => describeExpression(e, scope)).join(' or ');
-    }
-  }
-  return 'an expression';
+  return [...new Set(sourcesOf(expr, scope))].join(' or ') || 'the mapping';
+}
+
+/** The record paths an expression reads (literals read none). */
+function sourcesOf(expr: JsonValue | undefined, scope?: CompileScope): string[] {
+  if (!isObject(expr)) return [];
+  if (typeof expr['@path'] === 'string') return [expr['@path']];
+  if (typeof expr['@ref'] === 'string') return (scope?.describeRef(expr['@ref']) ?? `define.${expr['@ref']}`).split(' or ');
+  if (typeof expr['@template'] === 'string') return [`"${expr['@template']}"`];
+  if (Array.isArray(expr['@first'])) return expr['@first'].flatMap((e) => sourcesOf(e, scope));
+  if (isObject(expr['@lookup'])) return sourcesOf(expr['@lookup'].value, scope);
+  if (isObject(expr['@match'])) return sourcesOf(expr['@match'].value, scope);
+  if (isObject(expr['@if'])) return [...sourcesOf(expr['@if'].then, scope), ...sourcesOf(expr['@if'].else, scope)];
+  return [];
 }
