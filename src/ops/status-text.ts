@@ -47,7 +47,9 @@ export function renderStatus(report: StatusReport): string {
           l.stream.length > 60 ? '...' + l.stream.slice(-57) : l.stream,
           shortTime(l.checkpointAt),
           l.position ?? '',
-          l.file ? `${formatBytes(l.file.bytesLeft)} of ${formatBytes(l.file.size)}${l.file.note ? ' (file changed)' : ''}` : 'unknown',
+          l.file
+            ? `${l.file.bytesLeft !== undefined ? formatBytes(l.file.bytesLeft) : '?'} of ${formatBytes(l.file.size)}${l.file.note ? ' (file changed)' : ''}`
+            : 'unknown',
           l.file ? shortTime(l.file.modifiedAt) : '-',
         ]),
       ),

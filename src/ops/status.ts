@@ -27,8 +27,11 @@ export interface StreamLag {
   checkpointAt?: string;
   /** Short human form of the position (file byte offset and line, or the raw cursor). */
   position?: string;
-  /** For files: bytes read, file size and bytes left to read; `note` says when the file was replaced or shrank. */
-  file?: { offset: number; size: number; bytesLeft: number; modifiedAt: string; note?: string };
+  /**
+   * For files: size and modification time; bytes read and left when the cursor is a byte offset (not for row-based
+   * CSV cursors); `note` says when the file shrank since its checkpoint.
+   */
+  file?: { offset?: number; size: number; bytesLeft?: number; modifiedAt: string; note?: string };
 }
 
 export interface StatusReport {
@@ -88,7 +91,7 @@ export function parseFileOffset(position: string): FileOffset | undefined {
   return out;
 }
 
-function fileLag(path: string, at: FileOffset | undefined): StreamLag['file'] | undefined {
+function fileLag(path: string, at: FileOffset | undefined, known: boolean): StreamLag['file'] | undefined {
   let info;
   try {
     info = statSync(path);
@@ -96,13 +99,11 @@ function fileLag(path: string, at: FileOffset | undefined): StreamLag['file'] | 
     return undefined;
   }
   if (!info.isFile()) return undefined;
+  const lag: NonNullable<StreamLag['file']> = { size: info.size, modifiedAt: info.mtime.toISOString() };
+  if (!known) return lag;
   const offset = at?.offset ?? 0;
-  const lag: NonNullable<StreamLag['file']> = {
-    offset,
-    size: info.size,
-    bytesLeft: Math.max(0, info.size - offset),
-    modifiedAt: info.mtime.toISOString(),
-  };
+  lag.offset = offset;
+  lag.bytesLeft = Math.max(0, info.size - offset);
   if (info.size < offset) {
     lag.note = 'the file shrank since its checkpoint; the next run reads it again from the start';
     lag.bytesLeft = info.size;
@@ -114,6 +115,13 @@ function shortPosition(position: string, at: FileOffset | undefined): string {
   if (at) {
     const where = at.line !== undefined ? `, line ${at.line}` : at.row !== undefined ? `, row ${at.row}` : '';
     return `byte ${at.offset}${where}`;
+  }
+  // Row-based file cursors (CSV): `{"fingerprint":…,"row":N}`.
+  try {
+    const v = JSON.parse(position) as Record<string, unknown>;
+    if (v && typeof v === 'object' && typeof v.row === 'number') return `row ${v.row}`;
+  } catch {
+    // not JSON: shown as it is
   }
   return position.length > 80 ? position.slice(0, 77) + '...' : position;
 }
@@ -134,7 +142,7 @@ export async function buildStatus(db: Db, statePath: string, options: StatusOpti
     if (c.stream.startsWith('@')) continue; // internal cursors (dead-letter replays)
     const at = parseFileOffset(c.position);
     const row: StreamLag = { source: c.source, stream: c.stream, checkpointAt: c.updatedAt, position: shortPosition(c.position, at) };
-    const file = at ? fileLag(c.stream, at) : undefined;
+    const file = c.stream.startsWith('/') || /^[A-Za-z]:[\\/]/.test(c.stream) ? fileLag(c.stream, at, at !== undefined) : undefined;
     if (file) row.file = file;
     lag.push(row);
     seen.add(`${c.source}\u0000${c.stream}`);
@@ -150,7 +158,7 @@ export async function buildStatus(db: Db, statePath: string, options: StatusOpti
     }
     for (const path of files) {
       if (seen.has(`${source.id}\u0000${path}`)) continue;
-      const file = fileLag(path, undefined);
+      const file = fileLag(path, undefined, true);
       lag.push({ source: source.id, stream: path, position: 'not read yet', ...(file ? { file } : {}) });
     }
   }
