@@ -71,6 +71,46 @@ describe.skipIf(!startAepLocal)('operations end to end: the built CLI as a child
     expect(Object.keys(metrics.sources[0].sinkStats).length).toBeGreaterThan(0);
   });
 
+  it('schedule: SIGTERM during a tick finishes the in-flight batch, commits, releases the lock and exits 0', async () => {
+    const total = 5000;
+    const cli = makeCli(join(root, 'schedule'), aep, ovoRecords(total));
+    aep.setFaults({ slowMs: 60 });
+    const prom = join(cli.dir, 'metrics.prom');
+    // A cron that never fires during the test; --run-now starts the first tick at once.
+    const scheduler = cli.start(['schedule', '--cron', '0 0 1 1 *', '--run-now', '--metrics-prom', prom]);
+    await until(() => aep.acceptedIds().length > 0, 15_000, 'the scheduled run to send');
+    scheduler.child.kill('SIGTERM');
+    const stopped = await scheduler.done;
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const db = readDb(cli.state);
+    const ledger = db.prepare('SELECT count(*) FROM ledger').pluck().get() as number;
+    expect(db.prepare('SELECT count(*) FROM locks').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT command, exit_code FROM runs').all()).toEqual([{ command: 'schedule', exit_code: 0 }]);
+    db.close();
+    expect(ledger).toBeLessThan(total);
+    expect(new Set(aep.acceptedIds()).size).toBe(ledger);
+    expect(readFileSync(prom, 'utf8')).toMatch(/xdm_feedback_last_run_interrupted\{command="schedule"\} 1/);
+
+    aep.setFaults(undefined);
+    expect((await cli.run(['sync'])).code).toBe(0);
+    expect(aep.acceptedIds()).toHaveLength(total);
+    expect(aep.stats().duplicates).toBe(0);
+  });
+
+  it('sync --dry-run writes the envelopes but leaves the state untouched, so the real sync still sends everything', async () => {
+    const cli = makeCli(join(root, 'dry'), aep, ovoRecords(40));
+    const dry = await cli.run(['sync', '--dry-run', 'dry.ndjson']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const lines = readFileSync(join(cli.dir, 'dry.ndjson'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(40);
+    const first = JSON.parse(lines[0]!) as { _id?: string; body?: { xdmEntity: { _id: string } } };
+    expect(first._id ?? first.body?.xdmEntity._id).toEqual(expect.any(String));
+    expect(aep.acceptedIds()).toHaveLength(0);
+    const real = jsonOf<RunJson>(await cli.run(['sync', '--json']));
+    expect(real.summaries[0]).toMatchObject({ read: 40, sent: 40, alreadySent: 0 });
+    expect(aep.acceptedIds()).toHaveLength(40);
+  });
+
   it('lets one of two overlapping syncs run; the other exits 1 naming the lock holder', async () => {
     const cli = makeCli(join(root, 'overlap'), aep, ovoRecords(3000));
     aep.setFaults({ slowMs: 40 });
