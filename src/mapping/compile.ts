@@ -6,6 +6,7 @@ import { eventIdFor } from './event-id.js';
 import { asString, compileCondition, compileExpression, CompileScope, describeExpression, escapePointer, type Evaluate, type Test } from './expressions.js';
 import { toE164, validEmail } from './identity.js';
 import { TimeParser } from './time.js';
+import { compileXdmTemplate } from './xdm-template.js';
 import { FIELD_NAMES, type FieldName, type InteractionType, type MappingDocument, type MappingOptions, type OutcomeDoc } from './types.js';
 
 /** Channels the engine knows, with their XDM channel `_type`. */
@@ -173,7 +174,7 @@ export function compileMapping(input: CompileInput): { mapper: Mapper } | { prob
   }
   const knownStatuses = [...statuses.keys()];
 
-  const extra = doc.xdm ? compileExpression(doc.xdm, '/xdm', scope) : undefined;
+  const extra = doc.xdm ? compileXdmTemplate(doc.xdm, scope, time) : undefined;
 
   if (scope.problems.length > 0) return { problems: scope.problems };
 
@@ -359,7 +360,11 @@ export function compileMapping(input: CompileInput): { mapper: Mapper } | { prob
     event._experience = { customerJourneyManagement: cjm };
     if (extra) {
       const more = extra(record);
-      if (more && typeof more === 'object' && !Array.isArray(more)) mergeInto(event, more);
+      if (more && typeof more === 'object' && !Array.isArray(more)) {
+        mergeInto(event, more);
+        // Delivery feedback belongs to outcomes only; tracking events carry none (the pipeline relies on it).
+        if (tracking) delete cjm.messageDeliveryfeedback;
+      }
     }
 
     const attempt = fields.attempt ? asAttempt(fields.attempt(record)) : undefined;
