@@ -75,4 +75,10 @@ export const migrations: readonly string[] = [
     expires_at TEXT NOT NULL
   );
   `,
+  // 2: operations — messageFailure.reason per sent event (top failure reasons in `report`), dead-letter age index
+  // (retention pruning by `dlq prune` / `schedule`)
+  `
+  ALTER TABLE ledger ADD COLUMN failure_reason TEXT;
+  CREATE INDEX dead_letters_created ON dead_letters (created_at);
+  `,
 ];
