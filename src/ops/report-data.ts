@@ -3,6 +3,7 @@ import type { Db } from '../store/db.js';
 import { num } from './format.js';
 import {
   deadLetterReasons,
+  hasColumn,
   ledgerCountsBy,
   ledgerDailySeries,
   ledgerTotal,
@@ -146,6 +147,28 @@ export function buildReportData(db: Db, window: EventTimeWindow = {}, title = 'x
     ...single('events', codes),
   });
   tables.push({ title: 'Top failure codes', headers: ['code', 'events'], rows: codes });
+
+  if (hasColumn(db, 'ledger', 'failure_reason')) {
+    const failureReasons = (
+      db
+        .prepare(
+          `SELECT substr(failure_reason, 1, 200) AS k, count(*) AS n FROM ledger
+           WHERE event_time >= ? AND event_time < ? AND failure_reason IS NOT NULL
+           GROUP BY k ORDER BY n DESC, k LIMIT 10`,
+        )
+        .all(window.from ?? '', window.to ?? '\uffff') as Array<{ k: string; n: number }>
+    ).map((r): [string, number] => [r.k, r.n]);
+    charts.push({
+      id: 'top-failure-reasons',
+      title: 'Top failure reasons',
+      note: 'messageFailure.reason of failed outcomes as the provider worded it, top 10.',
+      type: 'bar',
+      horizontal: true,
+      labels: failureReasons.map(([k]) => (k.length > 70 ? k.slice(0, 67) + '...' : k)),
+      datasets: [{ label: 'events', data: failureReasons.map(([, n]) => n) }],
+    });
+    tables.push({ title: 'Top failure reasons', headers: ['reason', 'events'], rows: failureReasons });
+  }
 
   const reasons = deadLetterReasons(db, window, 10);
   charts.push({

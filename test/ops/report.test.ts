@@ -34,6 +34,7 @@ function expectedFromDb(db: Db): Record<string, Record<string, Record<string, nu
     'bounce-soft-hard': grid(q(`SELECT failure_type AS label, channel AS dataset, count(*) AS n FROM ledger WHERE status='bounce' GROUP BY 1,2`)),
     'failure-categories': grid(q(`SELECT failure_category AS label, 'events' AS dataset, count(*) AS n FROM ledger WHERE failure_category IS NOT NULL GROUP BY 1`)),
     'top-failure-codes': grid(q(`SELECT failure_code AS label, 'events' AS dataset, count(*) AS n FROM ledger WHERE failure_code IS NOT NULL GROUP BY 1`)),
+    'top-failure-reasons': grid(q(`SELECT failure_reason AS label, 'events' AS dataset, count(*) AS n FROM ledger WHERE failure_reason IS NOT NULL GROUP BY 1`)),
     'top-dead-letter-reasons': grid(q(`SELECT stage || ': ' || reason AS label, 'records' AS dataset, count(*) AS n FROM dead_letters GROUP BY 1`)),
     'retry-count': grid(q(`SELECT retry_count AS label, 'events' AS dataset, count(*) AS n FROM ledger WHERE retry_count IS NOT NULL GROUP BY 1`)),
     exclusions: grid(q(`SELECT exclusion_code AS label, 'events' AS dataset, count(*) AS n FROM ledger WHERE exclusion_code IS NOT NULL GROUP BY 1`)),
@@ -64,6 +65,9 @@ describe('HTML report', () => {
 
   beforeAll(async () => {
     ({ db } = seedState(dir));
+    // messageFailure.reason of some failures (the ledger column the pipeline fills).
+    db.prepare("UPDATE ledger SET failure_reason = 'mailbox unavailable' WHERE failure_code = '5.1.1'").run();
+    db.prepare("UPDATE ledger SET failure_reason = 'Unknown destination handset' WHERE failure_code = '30003'").run();
     // Give the runs real durations so throughput is not zero.
     db.prepare("UPDATE runs SET started_at = '2024-03-04T10:00:00.000Z', ended_at = '2024-03-04T10:00:02.000Z' WHERE id = 1").run();
     db.prepare("UPDATE runs SET started_at = '2024-03-04T11:00:00.000Z', ended_at = '2024-03-04T11:00:04.000Z' WHERE id = 2").run();
