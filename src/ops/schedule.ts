@@ -7,6 +7,7 @@
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { ConfigError, errorMessage } from '../errors.js';
+import { totalDeadLettered } from '../core/pipeline.js';
 import { LockBusyError, describeHolder } from './lock.js';
 import type { LockedRunResult } from './locked-run.js';
 
@@ -66,7 +67,15 @@ export async function runSchedule(options: ScheduleOptions): Promise<void> {
         outcome = { kind: 'ran', result };
         const level = result.exitCode === 0 ? 'info' : 'error';
         log[level](
-          { runId: result.runId, exitCode: result.exitCode, ...(result.error ? { error: result.error } : {}), metrics: result.metricsFile },
+          {
+            runId: result.runId,
+            exitCode: result.exitCode,
+            read: result.summaries.reduce((a, s) => a + s.read, 0),
+            sent: result.summaries.reduce((a, s) => a + s.sent, 0),
+            deadLettered: result.summaries.reduce((a, s) => a + totalDeadLettered(s), 0),
+            ...(result.error ? { error: result.error } : {}),
+            metrics: result.metricsFile,
+          },
           result.exitCode === 0 ? 'scheduled run finished' : 'scheduled run finished with problems; the schedule goes on',
         );
       } catch (error) {
