@@ -111,6 +111,26 @@ describe.skipIf(!startAepLocal)('operations end to end: the built CLI as a child
     expect(aep.acceptedIds()).toHaveLength(40);
   });
 
+  it('a sync killed with SIGKILL leaves a stale lease that the next sync takes over at once; nothing is lost', async () => {
+    const total = 3000;
+    const cli = makeCli(join(root, 'kill9'), aep, ovoRecords(total));
+    aep.setFaults({ slowMs: 60 });
+    const crashed = cli.start(['sync']);
+    await until(() => aep.acceptedIds().length > 0, 15_000, 'the first sync to send');
+    crashed.child.kill('SIGKILL');
+    expect((await crashed.done).signal).toBe('SIGKILL');
+    const db = readDb(cli.state);
+    expect(db.prepare("SELECT count(*) FROM locks WHERE name = 'sync'").pluck().get()).toBe(1); // left behind
+    db.close();
+
+    aep.setFaults(undefined);
+    const rerun = await cli.run(['sync']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(new Set(aep.acceptedIds()).size).toBe(total);
+    // Only what was in flight at the kill may have been sent twice (AEP dedupes by _id); never more than that.
+    expect(aep.stats().duplicates).toBeLessThanOrEqual(500);
+  });
+
   it('lets one of two overlapping syncs run; the other exits 1 naming the lock holder', async () => {
     const cli = makeCli(join(root, 'overlap'), aep, ovoRecords(3000));
     aep.setFaults({ slowMs: 40 });
