@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AepLocal, AepLocalOptions } from '../../src/aep-local/types.js';
+import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import type { OutboundEvent, XdmEvent } from '../../src/core/types.js';
 import { AuthError, FatalError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -19,25 +19,18 @@ function validEvents(n: number, prefix: string, eventType = 'message.feedback'):
   });
 }
 
-// The imitation is written in parallel with this sink; these tests run as soon as its entry point exists.
-const entry = '../../src/aep-local/index.js';
-const startAepLocal = await import(/* @vite-ignore */ entry).then(
-  (m: { startAepLocal?: (options?: AepLocalOptions) => Promise<AepLocal> }) => m.startAepLocal,
-  () => undefined,
-);
-
 let aep: AepLocal;
 const sinks: AdobeStreamingSink[] = [];
 
 beforeAll(async () => {
-  if (startAepLocal) aep = await startAepLocal();
+  aep = await startAepLocal();
 });
 afterAll(async () => {
-  await aep?.close();
+  await aep.close();
 });
 afterEach(async () => {
   for (const s of sinks.splice(0)) await s.close();
-  aep?.reset();
+  aep.reset();
 });
 
 function auth(overrides: Partial<AdobeAuthConfig> = {}): AdobeAuthConfig {
@@ -56,7 +49,7 @@ function makeSink(overrides: Partial<AdobeStreamingConfig> = {}, deps: { auth?: 
   const sink = new AdobeStreamingSink(
     {
       type: 'adobe-streaming',
-      dcsUrl: aep.endpoints.dcsUrl,
+      dcsUrl: aep.endpoints.dcsUrl, // the full inlet URL, as Adobe shows it
       inletId: aep.inletId,
       flowId: aep.flowId,
       eventTypes: {
@@ -74,7 +67,7 @@ function makeSink(overrides: Partial<AdobeStreamingConfig> = {}, deps: { auth?: 
   return sink;
 }
 
-describe.skipIf(!startAepLocal)('adobe-streaming sink against the local AEP imitation (needs src/aep-local/index.ts)', () => {
+describe('adobe-streaming sink against the local AEP imitation', () => {
   it('delivers valid events into the dataset of their eventType', async () => {
     const events = [...validEvents(30, 'fb'), ...validEvents(10, 'tr', 'message.tracking')];
     const results = await makeSink({ maxBatchEvents: 7 }).send(events);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { createSink, dryRunSinkConfig, sinkConfigSchemas, type SinkConfig } from '../../src/sinks/index.js';
+import { dcsBase } from '../../src/sinks/adobe-streaming/config.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const addFormats = addFormatsModule.default ?? addFormatsModule;
@@ -60,6 +61,14 @@ describe('sink registry', () => {
 
   it('reports a half-configured default target as a ConfigError', () => {
     expect(() => createSink({ type: 'adobe-streaming', inletId: 'a', datasetId: 'ds' }, { log: silentLogger, auth: { clientId: 'c', clientSecret: 'secret-value-3', orgId: 'O@AdobeOrg' } })).toThrow(ConfigError);
+  });
+
+  it('accepts the DCS base URL or the full inlet URL Adobe shows', () => {
+    expect(dcsBase('https://dcs.adobedc.net')).toBe('https://dcs.adobedc.net');
+    expect(dcsBase('https://dcs.adobedc.net/')).toBe('https://dcs.adobedc.net');
+    expect(dcsBase('https://dcs.adobedc.net/collection/abc123')).toBe('https://dcs.adobedc.net');
+    expect(dcsBase('https://dcs-stg.adobedc.net/collection/batch/abc123?syncValidation=true')).toBe('https://dcs-stg.adobedc.net');
+    expect(dcsBase('http://127.0.0.1:4000/proxy/collection/abc')).toBe('http://127.0.0.1:4000/proxy');
   });
 
   it('derives the dry-run file sink from the configured streaming sink', () => {

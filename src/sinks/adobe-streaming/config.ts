@@ -125,7 +125,12 @@ export const adobeStreamingConfigSchema = {
   additionalProperties: false,
   properties: {
     type: { const: 'adobe-streaming' },
-    dcsUrl: { type: 'string', format: 'uri', default: 'https://dcs.adobedc.net', description: 'DCS base URL (stage: https://dcs-stg.adobedc.net).' },
+    dcsUrl: {
+      type: 'string',
+      format: 'uri',
+      default: 'https://dcs.adobedc.net',
+      description: 'DCS base URL (stage: https://dcs-stg.adobedc.net); the full inlet URL Adobe shows is accepted too.',
+    },
     inletId: { type: 'string', minLength: 1, description: 'Streaming connection (inlet) ID, the last part of the inlet URL.' },
     authenticated: { type: 'boolean', default: true, description: 'Send the IMS bearer token and platform headers (authenticated inlets).' },
     ...envelopeConfigProperties,
@@ -173,7 +178,7 @@ export function resolveStreamingConfig(config: AdobeStreamingConfig): ResolvedSt
   }
   return {
     ...config,
-    dcsUrl: (config.dcsUrl ?? 'https://dcs.adobedc.net').replace(/\/+$/, ''),
+    dcsUrl: dcsBase(config.dcsUrl ?? 'https://dcs.adobedc.net'),
     authenticated: config.authenticated ?? true,
     maxBatchEvents: config.maxBatchEvents ?? 500,
     maxBatchBytes,
@@ -185,6 +190,15 @@ export function resolveStreamingConfig(config: AdobeStreamingConfig): ResolvedSt
     concurrency: { min, max, initial: Math.min(max, Math.max(min, config.concurrency?.initial ?? 2)) },
     tokenRefreshMarginMs: config.tokenRefreshMarginMs ?? 300_000,
   };
+}
+
+/**
+ * The DCS base URL. Adobe hands out the full inlet URL (`…/collection/{id}`, or the batch form); that is accepted
+ * too and cut back to its base, so either can be pasted into `dcsUrl`.
+ */
+export function dcsBase(url: string): string {
+  const cut = url.search(/\/collection(\/|$)/);
+  return (cut >= 0 ? url.slice(0, cut) : url.split('?')[0]!).replace(/\/+$/, '');
 }
 
 /** Fails fast when no event could be routed: a default pair, or at least one eventType entry, is required. */
