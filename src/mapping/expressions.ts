@@ -215,8 +215,15 @@ function compileConditionKey(key: string, arg: JsonValue, at: string, scope: Com
 function literal(value: JsonValue): Evaluate {
   if (value === null || (typeof value === 'string' && value.trim() === '')) return () => undefined;
   if (typeof value !== 'object') return () => value;
-  const json = JSON.stringify(value);
-  return () => JSON.parse(json) as JsonValue;
+  return () => copyOf(value);
+}
+
+function copyOf(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyOf);
+  const out: JsonObject = {};
+  for (const k in value) out[k] = copyOf(value[k]!);
+  return out;
 }
 
 const PLACEHOLDER = /\{\{\s*([^}]+?)\s*\}\}/g;
