@@ -53,12 +53,13 @@ describe('the AcmeSMS example', () => {
     const dir = tempDir();
     cpSync(EXAMPLE, dir, { recursive: true });
     const main = builtPath('src/cli/main.js');
-    const preview = spawnSync(process.execPath, [main, 'preview', '--config', join(dir, 'xdm-feedback.yaml'), '-n', '12', '--json'], { encoding: 'utf8' });
+    // Run from the example's folder, as the docs do (the file sink's path is taken relative to the working directory).
+    const preview = spawnSync(process.execPath, [main, 'preview', '--config', 'xdm-feedback.yaml', '-n', '12', '--json'], { encoding: 'utf8', cwd: dir });
     expect(preview.status, preview.stderr).toBe(3); // the last line has an unknown status
     const rows = JSON.parse(preview.stdout) as Array<{ verdict: string }>;
     expect(rows.map((r) => r.verdict)).toEqual(['skip', ...Array<string>(10).fill('valid'), 'unmappable']);
 
-    const sync = spawnSync(process.execPath, [main, 'sync', '--config', join(dir, 'xdm-feedback.yaml')], { encoding: 'utf8' });
+    const sync = spawnSync(process.execPath, [main, 'sync', '--config', 'xdm-feedback.yaml'], { encoding: 'utf8', cwd: dir });
     expect(sync.status, sync.stderr).toBe(3); // completed, one dead letter
     const sent = readFileSync(join(dir, 'out', 'acme-sms.xdm.ndjson'), 'utf8').trim().split('\n');
     expect(sent).toHaveLength(10);
