@@ -4,7 +4,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { MapResult } from '../../src/core/types.js';
-import { loadMapping, validateMappingFile } from '../../src/mapping/index.js';
+import { loadMapping, validateMapping, validateMappingFile } from '../../src/mapping/index.js';
 import { createSource } from '../../src/sources/index.js';
 import { createValidator } from '../../src/validate/index.js';
 import { builtPath } from '../helpers/built.js';
@@ -26,6 +26,13 @@ async function mapExample(): Promise<MapResult[]> {
 describe('the AcmeSMS example', () => {
   test('its mapping file is valid', () => {
     expect(validateMappingFile(MAPPING)).toEqual([]);
+  });
+
+  test('the mapping shown in docs/mapping.md is valid too', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'mapping.md'), 'utf8');
+    const block = /\*\*2\. Write the mapping\*\*[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBeDefined();
+    expect(validateMapping(JSON.parse(block!), EXAMPLE)).toEqual([]);
   });
 
   test('its sample feed maps to the expected results, every event valid XDM', async () => {
