@@ -29,7 +29,7 @@ async function createBatch(body: Record<string, unknown> = {}): Promise<Reply> {
   });
 }
 
-const filePath = (batchId: string, name: string, ds = dataset) => `/data/foundation/import/batches/${batchId}/datasets/${ds}/files/${name}`;
+const filePath = (batchId: string, name: string, ds: string = dataset) => `/data/foundation/import/batches/${batchId}/datasets/${ds}/files/${name}`;
 
 async function upload(batchId: string, name: string, content: string): Promise<Reply> {
   return callConforming(local, { method: 'PUT', path: filePath(batchId, name), headers: octet(), body: content });

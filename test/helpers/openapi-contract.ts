@@ -10,7 +10,8 @@ import formatsPlugin from 'ajv-formats';
 import YAML from 'yaml';
 
 // ajv-formats is CommonJS; under NodeNext its default export may arrive wrapped.
-const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ?? formatsPlugin) as typeof formatsPlugin;
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats: AddFormats = (formatsPlugin as unknown as { default?: AddFormats }).default ?? (formatsPlugin as unknown as AddFormats);
 
 type Node = Record<string, unknown>;
 type Headers = Record<string, string | string[] | number | undefined>;
