@@ -132,6 +132,7 @@ export async function startAepLocal(options: AepLocalOptions = {}): Promise<AepL
   const { server, port } = await listen(ctx, options.port ?? 0);
   baseUrl = `http://127.0.0.1:${port}`;
   const first = inlets[0]!;
+  const flowId = first.flowId ?? localDefaults.flowId;
   const endpoints = {
     imsTokenUrl: `${baseUrl}/ims/token/v3`,
     dcsUrl: `${baseUrl}/collection/${first.id}`,
@@ -144,7 +145,7 @@ export async function startAepLocal(options: AepLocalOptions = {}): Promise<AepL
       endpoints,
       credentials,
       inletId: first.id,
-      flowId: first.flowId ?? localDefaults.flowId,
+      flowId,
       inlets,
       datasets,
       schema: { id: schemaId, altId: tenantSchema['meta:altId'], contentType: localDefaults.schemaContentType },
@@ -158,7 +159,7 @@ export async function startAepLocal(options: AepLocalOptions = {}): Promise<AepL
     port,
     credentials,
     inletId: first.id,
-    flowId: first.flowId ?? localDefaults.flowId,
+    flowId,
     inlets,
     datasets,
     endpoints,
