@@ -2,6 +2,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve, extname } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
@@ -10,6 +11,7 @@ import { sourceConfigSchemas, type SourceConfig } from '../sources/index.js';
 import { sinkConfigSchemas, type SinkConfig } from '../sinks/index.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 export interface AdobeAuth {
   imsUrl: string;
@@ -87,6 +89,7 @@ function describe(errors: ErrorObject[] | null | undefined, prefix: string, wher
 export function buildConfig(data: unknown, origin: { file?: string; baseDir: string }): Config {
   const where = origin.file ?? 'configuration';
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  addFormats(ajv);
   if (!ajv.validate(topLevelSchema, data)) throw new ConfigError(describe(ajv.errors, '', where));
   const raw = data as Record<string, any>;
 
@@ -122,7 +125,7 @@ export function buildConfig(data: unknown, origin: { file?: string; baseDir: str
       timezone: raw.mapping?.timezone ?? 'UTC',
     },
     sources,
-    sink: raw.sink as SinkConfig,
+    sink: resolveSinkPaths(raw.sink as SinkConfig, origin.baseDir),
   };
   if (origin.file) config.file = origin.file;
   if (raw.adobe) config.adobe = resolveAdobeAuth(raw.adobe, where, origin.baseDir);
@@ -133,6 +136,11 @@ export function buildConfig(data: unknown, origin: { file?: string; baseDir: str
     throw new ConfigError(`${where}: adobe: missing; the ${config.sink.type} sink needs the adobe section (clientId, orgId, sandbox; secret in ADOBE_CLIENT_SECRET)`);
   }
   return config;
+}
+
+/** A file sink's path is relative to the config file, like every other path in it. */
+function resolveSinkPaths(sink: SinkConfig, baseDir: string): SinkConfig {
+  return sink.type === 'file' ? { ...sink, path: resolve(baseDir, sink.path) } : sink;
 }
 
 function defaultMappingFor(source: Record<string, unknown>): string {

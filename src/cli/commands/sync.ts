@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { runSync, parseWait } from '../../ops/run-sync.js';
 import { renderSummaries } from '../output.js';
+import { dryRunSinkConfig } from '../../sinks/index.js';
 import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
 import { onShutdownSignal } from '../signals.js';
 
@@ -39,7 +40,7 @@ Examples:
             signal: controller.signal,
             ...(local.source ? { sourceIds: local.source } : {}),
             ...(local.dryRun
-              ? { sinkOverride: { type: 'file', path: resolve(typeof local.dryRun === 'string' ? local.dryRun : 'xdm-feedback-dry-run.ndjson') } }
+              ? { sinkOverride: dryRunSinkConfig(resolve(typeof local.dryRun === 'string' ? local.dryRun : 'xdm-feedback-dry-run.ndjson'), config.sink) }
               : {}),
           }, { dryRun: Boolean(local.dryRun), waitMs: parseWait(local.wait), ...(local.metricsProm ? { metricsProm: resolve(local.metricsProm) } : {}) });
           print(
