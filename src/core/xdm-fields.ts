@@ -42,6 +42,8 @@ export function ledgerEntryFor(event: XdmEvent, source: string, sink: string): L
   if (category) entry.failureCategory = category;
   const code = str(failure?.code);
   if (code) entry.failureCode = code;
+  const reason = str(failure?.reason);
+  if (reason) entry.failureReason = reason;
   const exclusion = str(obj(feedback?.messageExclusion)?.code);
   if (exclusion) entry.exclusionCode = exclusion;
   if (typeof feedback?.retryCount === 'number') entry.retryCount = feedback.retryCount;

@@ -15,6 +15,7 @@ export interface LedgerEntry {
   failureType?: string;
   failureCategory?: string;
   failureCode?: string;
+  failureReason?: string;
   exclusionCode?: string;
   retryCount?: number;
 }
@@ -82,9 +83,9 @@ export class StateStore {
       ledgerHas: db.prepare('SELECT id FROM ledger WHERE id = ?'),
       ledgerInsert: db.prepare(
         `INSERT OR IGNORE INTO ledger (id, source, sink, run_id, sent_at, event_time, event_type, status, channel,
-           failure_type, failure_category, failure_code, exclusion_code, retry_count)
+           failure_type, failure_category, failure_code, failure_reason, exclusion_code, retry_count)
          VALUES (@id, @source, @sink, @runId, @sentAt, @eventTime, @eventType, @status, @channel,
-           @failureType, @failureCategory, @failureCode, @exclusionCode, @retryCount)`,
+           @failureType, @failureCategory, @failureCode, @failureReason, @exclusionCode, @retryCount)`,
       ),
       deadLetterInsert: db.prepare(
         `INSERT INTO dead_letters (run_id, source, stage, stream, position, event_id, raw, reason, errors, created_at)
@@ -153,6 +154,7 @@ export class StateStore {
           failureType: e.failureType ?? null,
           failureCategory: e.failureCategory ?? null,
           failureCode: e.failureCode ?? null,
+          failureReason: e.failureReason ? redact(e.failureReason) : null,
           exclusionCode: e.exclusionCode ?? null,
           retryCount: e.retryCount ?? null,
         });
