@@ -104,6 +104,17 @@ export function totalDeadLettered(summary: RunSummary): number {
   return Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
 }
 
+/**
+ * Test hook for the crash-consistency tests (test/reliability): `XDM_FEEDBACK_CRASH_AFTER_ACK=<n>` kills the process
+ * with SIGKILL right after the sink acknowledged the n-th unit of events and before that unit is committed — the one
+ * instant where at-least-once delivery repeats events. Unset (always, outside tests) it does nothing.
+ */
+let acknowledgedUnits = 0;
+function crashAfterAckHook(): void {
+  const n = Number(process.env.XDM_FEEDBACK_CRASH_AFTER_ACK);
+  if (Number.isInteger(n) && n > 0 && ++acknowledgedUnits === n) process.kill(process.pid, 'SIGKILL');
+}
+
 export async function runPipeline(options: PipelineOptions): Promise<RunSummary> {
   const { source, sourceKey, mapper, validators, sink, store, log, runId } = options;
   const started = Date.now();
@@ -186,6 +197,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     const head = pending.shift()!;
     const deliveries = await head.deliveries;
     const { unit } = head;
+    if (unit.events.length > 0) crashAfterAckHook();
     const accepted: LedgerEntry[] = [];
     deliveries.forEach((delivery, i) => {
       const prepared = unit.events[i]!;
