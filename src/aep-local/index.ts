@@ -61,7 +61,7 @@ export async function startAepLocal(options: AepLocalOptions = {}): Promise<AepL
   const datasets = options.datasets ?? defaultDatasets(schemaId);
   const faults = new FaultInjector(options.seed ?? 1, options.faults);
   const stats = new StatsRecorder();
-  const store = new EventStore();
+  const store = new EventStore(options.retainEvents ?? true);
   const tokens = new TokenStore(now, options.tokenTtlSeconds ?? localDefaults.tokenTtlSeconds, () => faults.tokenExpiresAfterSeconds());
   const datasetMap = new Map(datasets.map((d) => [d.id, d]));
   const requireSandboxHeader = options.requireSandboxHeader ?? true;

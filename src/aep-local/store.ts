@@ -5,8 +5,16 @@ export class EventStore {
   private events: AcceptedEvent[] = [];
   private counts = new Map<string, number>();
   private repeated = 0;
+  private counted = 0;
+
+  /** @param retain false: only count accepted events (long benchmarks), keeping neither them nor their `_id`s. */
+  constructor(private readonly retain = true) {}
 
   add(event: AcceptedEvent): void {
+    if (!this.retain) {
+      this.counted++;
+      return;
+    }
     this.events.push(event);
     const id = typeof event.event['_id'] === 'string' ? event.event['_id'] : undefined;
     if (id === undefined) return;
@@ -29,7 +37,7 @@ export class EventStore {
   }
 
   get size(): number {
-    return this.events.length;
+    return this.retain ? this.events.length : this.counted;
   }
 
   /** Accepted events whose `_id` had already been accepted. */
@@ -39,12 +47,14 @@ export class EventStore {
 
   /** Drops the events of one batch (batch REVERT), recounting duplicates. */
   removeRef(ref: string): void {
+    if (!this.retain) return; // nothing kept to remove; the count stays as it was
     const kept = this.events.filter((e) => e.ref !== ref);
     this.clear();
     for (const e of kept) this.add(e);
   }
 
   clear(): void {
+    this.counted = 0;
     this.events = [];
     this.counts = new Map();
     this.repeated = 0;

@@ -85,6 +85,11 @@ export interface AepLocalOptions {
   datasets?: DatasetConfig[];
   /** Validates each `xdmEntity` and batch record. @default createValidator() (the committed short-form schema) */
   validator?: EventValidator;
+  /**
+   * Keep accepted events in memory (for `accepted()`, `acceptedIds()`, `/__local/events` and duplicate counts).
+   * `false` only counts them, so a benchmark of millions of events does not grow the imitation. @default true
+   */
+  retainEvents?: boolean;
   /** The tenant schema the Schema Registry serves (xed-full form). @default the committed short-form schema, wrapped in tenant metadata */
   tenantSchema?: Record<string, unknown>;
   /** DCS request limit in bytes. @default 1048576 */
