@@ -1,4 +1,5 @@
 /** The adobe-streaming sink driver: encode → batch → send with adaptive concurrency, retries, splits and re-auth → verdicts. */
+import { sleep } from '../../util/sleep.js';
 import type { Logger } from 'pino';
 import type { Delivery, OutboundEvent, Sink } from '../../core/types.js';
 import { AuthError, ConfigError, FatalError, RetryableError } from '../../errors.js';
@@ -27,19 +28,7 @@ export interface SinkClock {
 
 export const realClock: SinkClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep,
 };
 
 export interface AdobeStreamingDeps {

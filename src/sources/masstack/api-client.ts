@@ -3,7 +3,8 @@ import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { JsonObject } from '../../core/types.js';
 import { AuthError, FatalError, RetryableError } from '../../errors.js';
-import { parseRetryAfter, retryDelayMs, sleep } from '../shared/retry-timing.js';
+import { backoffDelay, parseRetryAfter } from '../../adobe/retry-logic.js';
+import { sleep } from '../../util/sleep.js';
 
 export interface MasStackClientOptions {
   baseUrl: string;
@@ -77,7 +78,7 @@ export class MasStackClient {
           signal,
           onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
             if (retriesLeft <= 0) return;
-            const delay = retryDelayMs(attemptNumber, retryAfterMs, minDelay, maxDelay);
+            const delay = backoffDelay(attemptNumber, { baseMs: minDelay, maxMs: maxDelay }, retryAfterMs);
             this.options.log?.warn({ attempt: attemptNumber, retriesLeft, delayMs: delay, reason: error.message }, 'MasStack API request failed; retrying');
             await sleep(delay, signal);
           },
