@@ -37,6 +37,28 @@ export interface PipelineOptions {
   limit?: number;
   /** Called after every committed unit. */
   onProgress?: (summary: RunSummary) => void;
+  /** Optional per-stage timing (benchmarks); overrides the process-wide one set with {@link setStageTimer}. */
+  stageTimer?: StageTimer;
+}
+
+/**
+ * The stages the optional timing hook measures, in milliseconds of the run loop's time:
+ * `read` waiting for the source (file reads and decoding), `map`, `enrich` (ledger and history lookups),
+ * `validate`, `serialise` (JSON text and ledger columns), `send` (the sink's synchronous work: envelopes, batching,
+ * dispatch), `wait` (blocked on the sink's acknowledgements: HTTP), `commit` (the SQLite transaction of a unit).
+ */
+export type TimedStage = 'read' | 'map' | 'enrich' | 'validate' | 'serialise' | 'send' | 'wait' | 'commit';
+
+/** Receives stage timings; without one the pipeline reads no clock at all. */
+export interface StageTimer {
+  add(stage: TimedStage, ms: number): void;
+}
+
+let processStageTimer: StageTimer | undefined;
+
+/** Sets (or clears) the stage timer every later pipeline run of this process reports to (benchmarks). */
+export function setStageTimer(timer: StageTimer | undefined): void {
+  processStageTimer = timer;
 }
 
 export interface RunSummary {
@@ -129,6 +151,13 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const signal = options.signal;
   const stop = () => internalAbort.abort();
   signal?.addEventListener('abort', stop, { once: true });
+  const timer = options.stageTimer ?? processStageTimer;
+  /** Adds the time since `since` to `stage` and returns now; only called when a timer is set. */
+  const lap = (stage: TimedStage, since: number): number => {
+    const now = performance.now();
+    timer!.add(stage, now - since);
+    return now;
+  };
   const fromMs = options.window?.from?.getTime();
   const toMs = options.window?.to?.getTime();
 
@@ -144,13 +173,16 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const prepareItem = (unit: Unit, item: SourceItem) => {
     summary.read++;
     if (item.kind === 'undecodable') return deadLetter(unit, 'decode', item.raw, item.reason, item.position);
+    let t = timer ? performance.now() : 0;
     const result = mapper.map(item.record);
+    if (timer) t = lap('map', t);
     if (result.kind === 'invalid') {
       return deadLetter(unit, 'map', item.raw, result.reason, item.position);
     }
     if (result.kind === 'skip') {
       if (result.sourceEventId && result.message && result.outcome) {
         store.placeInHistory(sourceKey, result.sourceEventId, result.message, result.outcome);
+        if (timer) lap('enrich', t);
       }
       return skip(result.reason);
     }
@@ -165,6 +197,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     }
     const retryCount = store.placeInHistory(sourceKey, sourceEventId, message, outcome);
     setRetryCount(event, retryCount);
+    if (timer) t = lap('enrich', t);
     for (const validator of validators) {
       const errors = validator.validate(event);
       if (errors) {
@@ -174,6 +207,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         });
       }
     }
+    if (timer) t = lap('validate', t);
     inFlightIds.add(event._id);
     unit.events.push({
       outbound: { id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) },
@@ -181,6 +215,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       raw: item.raw,
       position: item.position,
     });
+    if (timer) lap('serialise', t);
   };
 
   const prepareUnit = store.db.transaction((items: SourceItem[]): Unit => {
@@ -195,7 +230,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
 
   const commitHead = async () => {
     const head = pending.shift()!;
+    let t = timer ? performance.now() : 0;
     const deliveries = await head.deliveries;
+    if (timer) t = lap('wait', t);
     const { unit } = head;
     if (unit.events.length > 0) crashAfterAckHook();
     const accepted: LedgerEntry[] = [];
@@ -222,6 +259,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     });
     for (const prepared of unit.events) inFlightIds.delete(prepared.outbound.id);
     await source.commit?.(unit.positions);
+    if (timer) lap('commit', t);
     summary.durationMs = Date.now() - started;
     options.onProgress?.(summary);
   };
@@ -247,18 +285,23 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       log,
       ...(options.window ? { window: options.window } : {}),
     });
+    let readStarted = timer ? performance.now() : 0;
     for await (let batch of items) {
+      if (timer) lap('read', readStarted);
       if (options.limit !== undefined && summary.read + batch.length > options.limit) {
         batch = batch.slice(0, Math.max(0, options.limit - summary.read));
       }
       if (batch.length > 0) {
         const unit = prepareUnit(batch);
+        const sendStarted = timer ? performance.now() : 0;
         const deliveries = send(unit);
+        if (timer) lap('send', sendStarted);
         deliveries.catch(() => undefined); // observed in commitHead; avoid an unhandled rejection meanwhile
         pending.push({ unit, deliveries });
       }
       while (pending.length >= maxPending) await commitHead();
       if (internalAbort.signal.aborted || (options.limit !== undefined && summary.read >= options.limit)) break;
+      if (timer) readStarted = performance.now();
     }
     while (pending.length > 0) await commitHead();
     await sink.finish?.();
