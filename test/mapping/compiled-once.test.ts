@@ -1,4 +1,5 @@
-// The engine is compiled once: mapping records parses no JSON and builds no regular expressions, and it is fast.
+// The engine is compiled once: mapping records parses no JSON and builds no regular expressions.
+// (Its speed is measured by `npm run bench`, never in a timed unit test.)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -49,16 +50,5 @@ describe('mapping speed', () => {
     for (const r of input) mapper.map(r);
     expect(parse).not.toHaveBeenCalled();
     expect(built).toBe(0);
-  });
-
-  test('one core maps well over 50,000 records a second (the end-to-end target on two cores)', () => {
-    const mapper = loadMapping(join(ROOT, 'mappings', 'ovo-v2.json'));
-    const input = records();
-    for (let i = 0; i < 20; i++) for (const r of input) mapper.map(r); // warm up
-    let n = 0;
-    const started = performance.now();
-    while (n < 100_000) for (const r of input) (mapper.map(r), n++);
-    const perSecond = n / ((performance.now() - started) / 1000);
-    expect(perSecond).toBeGreaterThan(50_000);
   });
 });
