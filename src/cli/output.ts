@@ -33,5 +33,9 @@ export function renderSummaries(summaries: RunSummary[]): string {
   if (Object.keys(byChannel).length > 0) out.push('', table(['sent by channel', 'events'], sortedCounts(byChannel)));
   const deadRows = sortedCounts(dead).filter(([, n]) => n > 0);
   if (deadRows.length > 0) out.push('', table(['dead-lettered at stage', 'records'], deadRows));
+  const sinkStats = summaries.at(-1)?.sinkStats ?? {};
+  if (Object.keys(sinkStats).length > 0) {
+    out.push('', `sink: ${Object.entries(sinkStats).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
   return out.join('\n');
 }
