@@ -361,3 +361,12 @@ export function reconcile(workload: Workload, aep: AepLocal, statePath: string):
     ledgerMatchesAccepted: ledger.size === distinct.size && [...ledger].every((id) => distinct.has(id)),
   };
 }
+
+/** Parses a `--json` answer, failing with the exit code and stderr when stdout is not JSON. */
+export function jsonOf<T>(run: ChildRun): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${run.code}, signal ${run.signal}):\n${run.stdout}\n--- stderr ---\n${run.stderr.slice(0, 4000)}`);
+  }
+}
