@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { builtPath } from '../helpers/built.js';
+import { tempDir } from '../helpers/temp.js';
+
+const run = promisify(execFile);
+
+describe('npm run bench', () => {
+  it('runs every case on 2,000 records and prints one well-formed JSON line per case and a summary', async () => {
+    const results = tempDir('xdmf-bench-test-');
+    const { stdout } = await run(
+      process.execPath,
+      [builtPath('bench/run.js'), '--records', '2000', '--naive-records', '200', '--memory-records', '500', '--seed', '7', '--results', results],
+      { timeout: 60_000, maxBuffer: 10 * 1024 * 1024 },
+    );
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const byCase = new Map(lines.map((l) => [l.case as string, l]));
+    for (const name of ['stages', 'xdm-feedback-file', 'floor', 'naive', 'xdm-feedback', 'memory']) {
+      const line = byCase.get(name);
+      expect(line, name).toBeDefined();
+      for (const key of ['records', 'events', 'seconds', 'recordsPerSec', 'eventsPerSec', 'mbPerSec', 'peakRssMb']) {
+        expect(typeof line![key], `${name}.${key}`).toBe('number');
+      }
+      expect(line!.peakRssMb, name).toBeGreaterThan(0);
+      expect(line!.machine.cores).toBeGreaterThan(0);
+      expect(line!.machine.node).toBe(process.version);
+      expect(line!.seed).toBe(7);
+    }
+    expect(byCase.get('xdm-feedback')!.records).toBe(2000);
+    expect(byCase.get('naive')!.records).toBe(200);
+    expect(byCase.get('memory')!.records).toBe(500);
+    // Every event the connector sent reached the imitation, and the floor posted the same envelopes.
+    const xdm = byCase.get('xdm-feedback')!;
+    expect(xdm.events).toBeGreaterThan(0);
+    expect(xdm.imitation.accepted).toBe(xdm.events);
+    expect(byCase.get('floor')!.events).toBe(xdm.events);
+    expect(xdm.details.deadLettered).toBe(0);
+    expect(Object.keys(xdm.stages)).toEqual(['decode', 'map', 'enrich', 'validate', 'serialise', 'send', 'http', 'commit', 'other']);
+    expect(Object.keys(byCase.get('stages')!.rates)).toEqual(['decode', 'map', 'enrich', 'validate', 'serialise', 'commit']);
+    const summary = byCase.get('summary')!;
+    expect(typeof summary.vsFloor).toBe('number');
+    expect(typeof summary.vsNaive).toBe('number');
+    expect(Object.keys(summary.targets)).toEqual(expect.arrayContaining(['vsFloor', 'vsNaive', 'eventsPerSec', 'peakRssMb', 'rssGrowth', 'validatePerSec']));
+
+    const files = readdirSync(results);
+    expect(files.filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
+    expect(existsSync(join(results, 'latest.md'))).toBe(true);
+    expect(readFileSync(join(results, 'latest.md'), 'utf8')).toContain('| xdm-feedback |');
+  });
+
+  it('produces the same inputs for the same seed', async () => {
+    const { generateInputs } = await import('../../bench/generate.js');
+    const a = generateInputs(join(tempDir('xdmf-gen-a-'), 'in'), 3000, 11);
+    const b = generateInputs(join(tempDir('xdmf-gen-b-'), 'in'), 3000, 11);
+    const c = generateInputs(join(tempDir('xdmf-gen-c-'), 'in'), 3000, 12);
+    expect(a.map((i) => i.records)).toEqual([1050, 900, 450, 600]);
+    for (let i = 0; i < a.length; i++) {
+      expect(readFileSync(a[i]!.path)).toEqual(readFileSync(b[i]!.path));
+      expect(readFileSync(a[i]!.path).equals(readFileSync(c[i]!.path))).toBe(false);
+    }
+  });
+
+  it('refuses unknown flags and cases with a readable message', async () => {
+    const { parseArgs } = await import('../../bench/args.js');
+    expect(() => parseArgs(['--only', 'floor,warp'], 'r')).toThrow(/unknown case warp/);
+    expect(() => parseArgs(['--records', '0'], 'r')).toThrow(/--records 0: give a whole number ≥ 1/);
+    expect(() => parseArgs(['--fast'], 'r')).toThrow(/unknown flag --fast/);
+    expect(parseArgs(['--records=5000', '--only', 'floor'], 'r')).toMatchObject({ records: 5000, only: ['floor'], naiveRecords: 5000, memoryRecords: 500 });
+  });
+});
