@@ -4,22 +4,24 @@ import type { Sink } from '../core/types.js';
 import type { AdobeAuthConfig, TokenProvider } from '../adobe/ims.js';
 import { AdobeStreamingSink, adobeStreamingConfigSchema, type AdobeStreamingConfig, type EnvelopeConfig } from './adobe-streaming/index.js';
 import { FileSink, fileSinkConfigSchema, type FileSinkConfig } from './file/index.js';
+import { AdobeBatchSink, adobeBatchConfigSchema, type AdobeBatchConfig } from './adobe-batch/index.js';
 
 export type { AdobeStreamingConfig, EnvelopeConfig } from './adobe-streaming/index.js';
 export type { FileSinkConfig } from './file/index.js';
+export type { AdobeBatchConfig } from './adobe-batch/index.js';
 export type { AdobeAuthConfig } from '../adobe/ims.js';
 
 /**
  * Every sink's configuration, discriminated by `type`.
  * To add a sink (e.g. `adobe-batch`): add its config type here, its schema to `sinkConfigSchemas`, and a case in `createSink`.
  */
-export type SinkConfig = FileSinkConfig | AdobeStreamingConfig; // | AdobeBatchConfig
+export type SinkConfig = FileSinkConfig | AdobeStreamingConfig | AdobeBatchConfig;
 
 /** JSON Schema of each sink's section, keyed by `type` (the config loader validates `sink` with it). */
 export const sinkConfigSchemas = {
   file: fileSinkConfigSchema,
   'adobe-streaming': adobeStreamingConfigSchema,
-  // 'adobe-batch': adobeBatchConfigSchema,
+  'adobe-batch': adobeBatchConfigSchema,
 } as const;
 
 export type SinkType = SinkConfig['type'];
@@ -43,7 +45,12 @@ export function createSink(config: SinkConfig, deps: SinkDeps): Sink {
         ...(deps.auth ? { auth: deps.auth } : {}),
         ...(deps.tokens ? { tokens: deps.tokens } : {}),
       });
-    // case 'adobe-batch': return new AdobeBatchSink(config, deps);
+    case 'adobe-batch':
+      return new AdobeBatchSink(config, {
+        log: deps.log,
+        ...(deps.auth ? { auth: deps.auth } : {}),
+        ...(deps.tokens ? { tokens: deps.tokens } : {}),
+      });
     default: {
       const unknown: never = config;
       throw new Error(`unknown sink type ${JSON.stringify((unknown as { type?: unknown }).type)}`);
@@ -62,6 +69,8 @@ export function dryRunSinkConfig(path: string, configured?: SinkConfig): FileSin
 
 function envelopeOf(config: SinkConfig): EnvelopeConfig | undefined {
   if (config.type === 'file') return config.envelope;
+  // Batch files hold bare XDM entities, so a dry run of a batch sink writes those.
+  if (config.type === 'adobe-batch') return undefined;
   const { datasetId, schemaRef, eventTypes, flowId, sourceName, imsOrgId } = config;
   const envelope: EnvelopeConfig = {};
   if (datasetId !== undefined) envelope.datasetId = datasetId;

@@ -1,0 +1,434 @@
+/**
+ * The adobe-batch sink driver: events are appended to JSON Lines part files on disk (one dataset per Adobe batch),
+ * a group of batches is sealed by size, count or a quiet spell, then driven through Batch Ingestion while the next
+ * group fills. `send` resolves once its events' batches are final. Groups left by a crashed run are resumed.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Delivery, OutboundEvent, Sink } from '../../core/types.js';
+import { ConfigError, errorMessage } from '../../errors.js';
+import { AdobeHttpClient, type PlatformIdentity } from '../../adobe/http.js';
+import { ImsTokenProvider, type AdobeAuthConfig, type TokenProvider } from '../../adobe/ims.js';
+import { realClock, type SinkClock } from '../adobe-streaming/sink.js';
+import { BatchApi } from './client.js';
+import { resolveBatchConfig, targetFor, type AdobeBatchConfig, type ResolvedBatchConfig } from './config.js';
+import { runDatasetBatch, verdictFor } from './lifecycle.js';
+import {
+  PartWriter,
+  compactGroup,
+  listGroups,
+  loadGroup,
+  loadIds,
+  newGroupId,
+  readIds,
+  removeGroup,
+  saveGroup,
+  type DatasetOutcome,
+  type GroupState,
+} from './staging.js';
+
+export interface AdobeBatchDeps {
+  log: Logger;
+  /** Adobe credentials: the sink builds its IMS token provider and platform headers from them. */
+  auth?: AdobeAuthConfig & { platformUrl?: string };
+  /** Token source (overrides `auth` for tokens). */
+  tokens?: TokenProvider;
+  /** Client id, org and sandbox for the platform headers (default: from `auth`). */
+  identity?: PlatformIdentity;
+  /** Shared HTTP client; one is created (and closed by `close()`) otherwise. */
+  http?: AdobeHttpClient;
+  clock?: SinkClock;
+  /** Jitter source. @default Math.random */
+  random?: () => number;
+}
+
+type Outcomes = Map<string, DatasetOutcome>;
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // observed by the sends; never an unhandled rejection meanwhile
+  return { promise, resolve, reject };
+}
+
+/** The group being filled. */
+interface OpenGroup {
+  id: string;
+  dir: string;
+  createdAt: string;
+  writers: Map<string, PartWriter>;
+  ids: Map<string, string[]>;
+  records: number;
+  bytes: number;
+  sends: number;
+  done: Deferred<Outcomes>;
+}
+
+/** A group left by an earlier run: its events are answered from its outcome instead of being sent again. */
+interface RecoveredGroup {
+  dir: string;
+  total: number;
+  claimed: number;
+  done: Promise<Outcomes>;
+  settled: boolean;
+}
+
+const counterNames = ['groups', 'batches', 'records', 'bytes', 'accepted', 'rejected', 'recoveredGroups', 'recoveredAnswers'] as const;
+type Counter = (typeof counterNames)[number];
+
+/** Sends events through the Batch Ingestion API. Safe for concurrent `send` calls. */
+export class AdobeBatchSink implements Sink {
+  readonly name = 'adobe-batch';
+  readonly maxPendingSends: number;
+  readonly config: ResolvedBatchConfig;
+  private readonly api: BatchApi;
+  private readonly http: AdobeHttpClient;
+  private readonly ownsHttp: boolean;
+  private readonly tokens: TokenProvider;
+  private readonly log: Logger;
+  private readonly clock: SinkClock;
+  private readonly stagingDir: string;
+  /** Sends per group before it is sealed, so the pipeline never waits on a group that is still filling. */
+  private readonly sendsPerGroup: number;
+  private readonly counters = Object.fromEntries(counterNames.map((n) => [n, 0])) as Record<Counter, number>;
+  private readonly stop = new AbortController();
+  private readonly seenSignals = new WeakSet<AbortSignal>();
+  private readonly ready: Promise<void>;
+  private readonly recovered = new Map<string, { group: RecoveredGroup; datasetId: string }>();
+  private readonly recoveredGroups: RecoveredGroup[] = [];
+  /** Folders of groups this run finished; removed at a clean close. */
+  private readonly finished: string[] = [];
+  private readonly queue: Array<{ group: OpenGroup; state: GroupState }> = [];
+  private readonly running = new Set<Promise<void>>();
+  private open: OpenGroup | undefined;
+  private linger: NodeJS.Timeout | undefined;
+  private active = 0;
+  private failure: unknown;
+  private aborted = false;
+
+  constructor(config: AdobeBatchConfig, deps: AdobeBatchDeps) {
+    this.config = resolveBatchConfig(config, deps.auth?.platformUrl);
+    const c = this.config;
+    if (!deps.tokens && !deps.auth) {
+      throw new ConfigError('adobe-batch: no Adobe credentials; add the adobe section (clientId, orgId, sandbox; secret in ADOBE_CLIENT_SECRET)');
+    }
+    const identity: PlatformIdentity | undefined =
+      deps.identity ?? (deps.auth ? { clientId: deps.auth.clientId, orgId: deps.auth.orgId, ...(deps.auth.sandbox ? { sandbox: deps.auth.sandbox } : {}) } : undefined);
+    if (!identity) throw new ConfigError('adobe-batch: the platform headers need the adobe section (clientId, orgId, sandbox)');
+    this.log = deps.log;
+    this.clock = deps.clock ?? realClock;
+    this.ownsHttp = !deps.http;
+    this.http =
+      deps.http ??
+      new AdobeHttpClient({ requestTimeoutMs: c.requestTimeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxSockets: 8, maxResponseBytes: 512 * 1024 * 1024 });
+    this.tokens = deps.tokens ?? new ImsTokenProvider(deps.auth!, { http: this.http, refreshMarginMs: c.tokenRefreshMarginMs });
+    this.api = new BatchApi({
+      platformUrl: c.platformUrl,
+      http: this.http,
+      tokens: this.tokens,
+      identity,
+      log: this.log,
+      clock: this.clock,
+      random: deps.random ?? Math.random,
+      requestTimeoutMs: c.requestTimeoutMs,
+      retryDeadlineMs: c.retryDeadlineMs,
+      backoffBaseMs: c.backoffBaseMs,
+      backoffMaxMs: c.backoffMaxMs,
+    });
+    this.stagingDir = resolve(c.stagingDir);
+    this.maxPendingSends = c.maxPendingSends;
+    this.sendsPerGroup = Math.max(1, Math.floor(c.maxPendingSends / (c.maxConcurrentBatches + 1)));
+    this.ready = this.recover();
+    this.ready.catch(() => undefined);
+  }
+
+  async send(events: OutboundEvent[], signal?: AbortSignal): Promise<Delivery[]> {
+    this.watch(signal);
+    await this.ready;
+    if (this.failure !== undefined) throw this.failure;
+    if (this.aborted) throw this.stop.signal.reason;
+    const results: Array<Delivery | undefined> = new Array(events.length);
+    const waits: Array<Promise<void>> = [];
+    const staged: Array<{ index: number; event: OutboundEvent; datasetId: string }> = [];
+    events.forEach((event, index) => {
+      const target = targetFor(this.config, event.eventType);
+      if (!target) {
+        results[index] = {
+          kind: 'rejected',
+          reason: `ingest: no dataset is configured for eventType ${event.eventType}; add sink.eventTypes["${event.eventType}"] or a default sink.datasetId`,
+        };
+        return;
+      }
+      const earlier = this.recovered.get(event.id);
+      if (earlier) {
+        this.recovered.delete(event.id);
+        earlier.group.claimed++;
+        this.counters.recoveredAnswers++;
+        waits.push(earlier.group.done.then((outcomes) => void (results[index] = this.verdict(outcomes, earlier.datasetId, event.id))));
+        return;
+      }
+      staged.push({ index, event, datasetId: target.datasetId });
+    });
+    if (staged.length > 0) waits.push(this.stage(staged, results));
+    await Promise.all(waits);
+    return results.map((r, i) => r ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${events[i]?.id ?? i}` });
+  }
+
+  /** Appends events to the open group's part files; resolves once the group's batches are final. */
+  private stage(staged: Array<{ index: number; event: OutboundEvent; datasetId: string }>, results: Array<Delivery | undefined>): Promise<void> {
+    const byDataset = new Map<string, { lines: string[]; sizes: number[]; ids: string[] }>();
+    let bytes = 0;
+    for (const { event, datasetId } of staged) {
+      let entry = byDataset.get(datasetId);
+      if (!entry) byDataset.set(datasetId, (entry = { lines: [], sizes: [], ids: [] }));
+      const line = event.json + '\n';
+      const size = Buffer.byteLength(line);
+      entry.lines.push(line);
+      entry.sizes.push(size);
+      entry.ids.push(event.id);
+      bytes += size;
+    }
+    const c = this.config;
+    if (this.open && (this.open.records + staged.length > c.maxBatchRecords || this.open.bytes + bytes > c.maxBatchBytes)) this.seal(this.open);
+    const group = (this.open ??= this.startGroup());
+    for (const [datasetId, entry] of byDataset) {
+      let writer = group.writers.get(datasetId);
+      if (!writer) {
+        writer = new PartWriter(join(group.dir, datasetId), datasetId, c.maxFileBytes);
+        group.writers.set(datasetId, writer);
+        group.ids.set(datasetId, []);
+      }
+      writer.append(entry.lines, entry.sizes);
+      group.ids.get(datasetId)!.push(...entry.ids);
+    }
+    group.records += staged.length;
+    group.bytes += bytes;
+    group.sends++;
+    this.counters.records += staged.length;
+    this.counters.bytes += bytes;
+    const wait = group.done.promise.then((outcomes) => {
+      for (const { index, event, datasetId } of staged) results[index] = this.verdict(outcomes, datasetId, event.id);
+    });
+    if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes || group.sends >= this.sendsPerGroup) this.seal(group);
+    else this.armLinger();
+    return wait;
+  }
+
+  private verdict(outcomes: Outcomes, datasetId: string, id: string): Delivery {
+    const outcome = outcomes.get(datasetId);
+    const delivery: Delivery = outcome ? verdictFor(outcome, id) : { kind: 'rejected', reason: `ingest: internal error, no outcome for dataset ${datasetId}` };
+    this.counters[delivery.kind === 'accepted' ? 'accepted' : 'rejected']++;
+    return delivery;
+  }
+
+  private startGroup(): OpenGroup {
+    const now = new Date();
+    const id = newGroupId(now);
+    const dir = join(this.stagingDir, id);
+    mkdirSync(dir, { recursive: true });
+    this.counters.groups++;
+    return { id, dir, createdAt: now.toISOString(), writers: new Map(), ids: new Map(), records: 0, bytes: 0, sends: 0, done: deferred() };
+  }
+
+  private armLinger(): void {
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = setTimeout(() => {
+      this.linger = undefined;
+      if (this.open) this.seal(this.open);
+    }, this.config.lingerMs);
+  }
+
+  /** Closes the group's files, saves its state and queues it for ingestion. */
+  private seal(group: OpenGroup): void {
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = undefined;
+    if (this.open === group) this.open = undefined;
+    try {
+      for (const writer of group.writers.values()) writer.close();
+      const state: GroupState = { version: 1, id: group.id, createdAt: group.createdAt, parts: [...group.writers.values()].map((w) => w.part) };
+      saveGroup(group.dir, state);
+      this.log.debug({ group: group.id, records: group.records, bytes: group.bytes, datasets: state.parts.length }, 'batch group sealed');
+      this.queue.push({ group, state });
+      this.pump();
+    } catch (error) {
+      this.fail(error);
+      group.done.reject(error);
+    }
+  }
+
+  private pump(): void {
+    while (this.active < this.config.maxConcurrentBatches && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      this.active++;
+      this.track(
+        this.ingest(next.group, next.state).finally(() => {
+          this.active--;
+          this.pump();
+        }),
+      );
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+  }
+
+  private async ingest(group: OpenGroup, state: GroupState): Promise<void> {
+    try {
+      const outcomes = await this.drive(group.dir, state);
+      compactGroup(group.dir, Object.fromEntries(group.ids));
+      this.finished.push(group.dir);
+      group.done.resolve(outcomes);
+    } catch (error) {
+      this.fail(error);
+      group.done.reject(error);
+    }
+  }
+
+  /** Runs every dataset batch of a group to its outcome, in parallel. */
+  private async drive(dir: string, state: GroupState): Promise<Outcomes> {
+    const ctx = {
+      api: this.api,
+      config: this.config,
+      clock: this.clock,
+      log: this.log,
+      groupDir: dir,
+      group: state,
+      save: () => saveGroup(dir, state),
+      signal: this.stop.signal,
+    };
+    const outcomes = await Promise.all(state.parts.map((part) => runDatasetBatch(ctx, part)));
+    this.counters.batches += outcomes.filter((o) => o.batchId).length;
+    return new Map(state.parts.map((part, i) => [part.datasetId, outcomes[i]!]));
+  }
+
+  /**
+   * Picks up the groups a crashed run left: unsealed ones, and sealed ones no batch was created for, are removed (their
+   * events were never sent, and the rerun sends them again); the others are resumed — uploads finished, COMPLETE sent,
+   * Catalog polled — and their events answered from the outcome when the rerun meets them, never sent twice.
+   */
+  private async recover(): Promise<void> {
+    mkdirSync(this.stagingDir, { recursive: true });
+    const maxAgeMs = this.config.keepUnclaimedDays * 86_400_000;
+    for (const name of listGroups(this.stagingDir)) {
+      const dir = join(this.stagingDir, name);
+      const state = loadGroup(dir);
+      const started = state?.parts.some((p) => p.batchId !== undefined || p.outcome !== undefined);
+      if (!state || !started) {
+        removeGroup(dir);
+        continue;
+      }
+      if (Date.now() - Date.parse(state.createdAt) > maxAgeMs || Number.isNaN(Date.parse(state.createdAt))) {
+        this.log.warn({ group: name }, 'removing a batch group of an earlier run that no run claimed in time');
+        removeGroup(dir);
+        continue;
+      }
+      let ids = loadIds(dir);
+      if (!ids) {
+        try {
+          ids = {};
+          for (const part of state.parts) ids[part.datasetId] = await readIds(dir, part);
+        } catch (error) {
+          this.log.warn({ group: name, error: errorMessage(error) }, 'cannot read the staged files of an earlier batch group; removing it');
+          removeGroup(dir);
+          continue;
+        }
+      }
+      const total = Object.values(ids).reduce((n, list) => n + list.length, 0);
+      const group: RecoveredGroup = { dir, total, claimed: 0, settled: false, done: Promise.resolve(new Map()) };
+      const finalIds = ids;
+      const finished = state.parts.every((p) => p.outcome);
+      this.log.info({ group: name, records: total, batches: state.parts.map((p) => p.batchId).filter(Boolean) }, finished ? 'using the outcome of an earlier run' : 'resuming the batches of an earlier run');
+      group.done = (finished ? Promise.resolve(new Map(state.parts.map((p) => [p.datasetId, p.outcome!]))) : this.drive(dir, state)).then(
+        (outcomes) => {
+          group.settled = true;
+          if (!finished) compactGroup(dir, finalIds);
+          return outcomes;
+        },
+        (error: unknown) => {
+          this.fail(error);
+          throw error;
+        },
+      );
+      group.done.catch(() => undefined);
+      if (!finished) this.track(group.done.then(() => undefined, () => undefined));
+      this.recoveredGroups.push(group);
+      this.counters.recoveredGroups++;
+      for (const [datasetId, list] of Object.entries(ids)) for (const id of list) this.recovered.set(id, { group, datasetId });
+    }
+  }
+
+  /** Hooks the pipeline's signal: an abort means the run failed; nothing pending will be committed. */
+  private watch(signal: AbortSignal | undefined): void {
+    if (!signal || this.seenSignals.has(signal)) return;
+    this.seenSignals.add(signal);
+    const onAbort = (): void => this.abortAll(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  /** Stops everything: the open group is dropped (never sent), queued groups too; started batches stay for the next run. */
+  private abortAll(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.stop.abort(reason);
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = undefined;
+    const dropped = [...(this.open ? [this.open] : []), ...this.queue.splice(0).map((q) => q.group)];
+    this.open = undefined;
+    for (const group of dropped) {
+      for (const writer of group.writers.values()) writer.close();
+      removeGroup(group.dir);
+      group.done.reject(reason);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure === undefined) {
+      this.failure = error;
+      this.log.error({ error: errorMessage(error) }, 'batch ingestion failed; the batch state is kept for the next run');
+    }
+  }
+
+  /** Seals the open group (the input is exhausted) and waits for every batch in flight. */
+  async finish(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    if (this.open) this.seal(this.open);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  stats(): Record<string, number | string> {
+    return { ...this.counters, ...this.api.counters, tokenFetches: this.tokens.fetches, connectionsOpened: this.http.connectionsOpened };
+  }
+
+  /**
+   * Ends the sink. After a clean run (no failure, no abort) every group this run finished is removed, and so is every
+   * recovered group whose events were all claimed: their verdicts were committed. Otherwise the state stays.
+   */
+  async close(): Promise<void> {
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = undefined;
+    if (this.open) this.abortAll(new Error('the sink was closed while a batch was still filling'));
+    await this.ready.catch(() => undefined);
+    const clean = !this.aborted && this.failure === undefined;
+    if (clean) {
+      for (const dir of this.finished.splice(0)) removeGroup(dir);
+      for (const group of this.recoveredGroups) if (group.settled && group.claimed >= group.total) removeGroup(group.dir);
+    }
+    this.stop.abort(new Error('the sink was closed'));
+    await Promise.allSettled([...this.running]);
+    if (this.ownsHttp) this.http.close();
+  }
+}
