@@ -1,9 +1,10 @@
 /**
  * How a backfill reaches Adobe: `streaming` (the configured DCS sink), `batch` (Batch Ingestion API) or `auto`
- * (batch above a size threshold). The adobe-batch sink completes the batch branches here.
+ * (batch above a size threshold, when a batch target is configured or can be derived from the streaming sink).
  */
 import type { Config } from '../config/load.js';
-import type { SinkConfig } from '../sinks/index.js';
+import { dirname, join } from 'node:path';
+import type { AdobeBatchConfig, SinkConfig } from '../sinks/index.js';
 import { ConfigError } from '../errors.js';
 
 export type Via = 'auto' | 'streaming' | 'batch';
@@ -19,6 +20,14 @@ export interface InputEstimate {
 
 /** `auto` picks the batch API when at least this much input is estimated. @default 64 MiB */
 export const AUTO_BATCH_THRESHOLD_BYTES = 64 * 1024 * 1024;
+/** `auto` picks the batch API when at least this many records are estimated. @default 100000 */
+export const AUTO_BATCH_THRESHOLD_RECORDS = 100_000;
+
+/** When `auto` switches to batch ingestion (either threshold reached is enough). */
+export interface AutoThresholds {
+  bytes?: number;
+  records?: number;
+}
 
 export function parseVia(value: string | undefined): Via {
   if (value === undefined) return 'auto';
@@ -26,29 +35,55 @@ export function parseVia(value: string | undefined): Via {
   return value as Via;
 }
 
-/** The configured sink of the batch type, when the configuration has one. */
-function configuredBatchSink(config: Config): SinkConfig | undefined {
-  return (config.sink.type as string) === 'adobe-batch' ? config.sink : undefined;
+/**
+ * The adobe-batch target of a configuration: the configured adobe-batch sink, or one derived from the adobe-streaming sink — same datasets, the adobe section's Platform
+ * URL, staging next to the state file — when the adobe section is there. Undefined when neither is possible.
+ */
+export function batchSinkConfig(config: Config): AdobeBatchConfig | undefined {
+  const sink = config.sink;
+  if (sink.type === 'adobe-batch') return sink;
+  if (sink.type !== 'adobe-streaming' || !config.adobe) return undefined;
+  const derived: AdobeBatchConfig = {
+    type: 'adobe-batch',
+    platformUrl: config.adobe.platformUrl,
+    stagingDir: join(dirname(config.state), 'batches'),
+  };
+  if (sink.datasetId !== undefined) derived.datasetId = sink.datasetId;
+  if (sink.schemaRef !== undefined) derived.schemaRef = sink.schemaRef;
+  if (sink.eventTypes !== undefined) derived.eventTypes = { ...sink.eventTypes };
+  return derived;
+}
+
+function reaches(estimate: InputEstimate, thresholds: AutoThresholds): boolean {
+  const bytes = thresholds.bytes ?? AUTO_BATCH_THRESHOLD_BYTES;
+  const records = thresholds.records ?? AUTO_BATCH_THRESHOLD_RECORDS;
+  return (estimate.bytes !== undefined && estimate.bytes >= bytes) || (estimate.records !== undefined && estimate.records >= records);
 }
 
 /**
  * The sink a backfill uses. `streaming`: the configured sink (normally adobe-streaming). `batch`: the configured
- * adobe-batch sink. `auto`: batch when the configuration has it and the estimate reaches the threshold, else the
- * configured sink.
- * TODO(adobe-batch): derive an adobe-batch sink config from `config.sink` (same datasets) and `config.adobe` when the
- * configured sink is adobe-streaming, so `--via batch` works without a second sink section.
+ * adobe-batch sink, or one derived from the streaming sink's datasets and the adobe section. `auto`: the configured
+ * adobe-batch sink if that is what is configured; else batch when a batch target can be derived and the estimated
+ * input reaches a threshold (bytes or records); else the configured sink. An unknown size stays on the configured sink.
  */
-export function chooseSink(via: Via, config: Config, estimate: InputEstimate): SinkConfig {
-  const batch = configuredBatchSink(config);
+export function chooseSink(via: Via, config: Config, estimate: InputEstimate, thresholds: AutoThresholds = {}): SinkConfig {
+  const configuredBatch = config.sink.type === 'adobe-batch';
+  const batch = batchSinkConfig(config);
   switch (via) {
     case 'streaming':
-      if (batch) throw new ConfigError('--via streaming: the configured sink is adobe-batch; configure an adobe-streaming sink or use --via batch');
+      if (configuredBatch) throw new ConfigError('--via streaming: the configured sink is adobe-batch; configure an adobe-streaming sink or use --via batch');
       return config.sink;
     case 'batch':
-      if (!batch) throw new ConfigError(`--via batch: the configured sink is ${config.sink.type}; set sink.type to adobe-batch for batch backfills, or use --via streaming`);
+      if (!batch) {
+        throw new ConfigError(
+          `--via batch: the configured sink is ${config.sink.type}; set sink.type to adobe-batch for batch backfills, ` +
+            'or configure an adobe-streaming sink with the adobe section (the batch target is derived from its datasets), or use --via streaming',
+        );
+      }
       return batch;
     case 'auto':
-      if (batch && (estimate.bytes === undefined || estimate.bytes >= AUTO_BATCH_THRESHOLD_BYTES)) return batch;
+      if (configuredBatch) return batch!;
+      if (batch && reaches(estimate, thresholds)) return batch;
       return config.sink;
   }
 }

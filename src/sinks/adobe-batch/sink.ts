@@ -185,44 +185,63 @@ export class AdobeBatchSink implements Sink {
     return results.map((r, i) => r ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${events[i]?.id ?? i}` });
   }
 
-  /** Appends events to the open group's part files; resolves once the group's batches are final. */
+  /**
+   * Appends events to the open group's part files, sealing it whenever it is full (a large send spans groups);
+   * resolves once every group holding these events is final.
+   */
   private stage(staged: Array<{ index: number; event: OutboundEvent; datasetId: string }>, results: Array<Delivery | undefined>): Promise<void> {
-    const byDataset = new Map<string, { lines: string[]; sizes: number[]; ids: string[] }>();
-    let bytes = 0;
-    for (const { event, datasetId } of staged) {
-      let entry = byDataset.get(datasetId);
-      if (!entry) byDataset.set(datasetId, (entry = { lines: [], sizes: [], ids: [] }));
-      const line = event.json + '\n';
-      const size = Buffer.byteLength(line);
-      entry.lines.push(line);
-      entry.sizes.push(size);
-      entry.ids.push(event.id);
-      bytes += size;
-    }
     const c = this.config;
-    if (this.open && (this.open.records + staged.length > c.maxBatchRecords || this.open.bytes + bytes > c.maxBatchBytes)) this.seal(this.open);
-    const group = (this.open ??= this.startGroup());
-    for (const [datasetId, entry] of byDataset) {
-      let writer = group.writers.get(datasetId);
-      if (!writer) {
-        writer = new PartWriter(join(group.dir, datasetId), datasetId, c.maxFileBytes);
-        group.writers.set(datasetId, writer);
-        group.ids.set(datasetId, []);
+    const lines = staged.map(({ event }) => event.json + '\n');
+    const sizes = lines.map((line) => Buffer.byteLength(line));
+    const waits: Array<Promise<void>> = [];
+    let from = 0;
+    while (from < staged.length) {
+      const group = (this.open ??= this.startGroup());
+      let to = from;
+      let bytes = 0;
+      // At least one event per group, so an event larger than the limit still goes somewhere.
+      while (to < staged.length && ((to === from && group.records === 0) || (group.records + (to - from) < c.maxBatchRecords && group.bytes + bytes + sizes[to]! <= c.maxBatchBytes))) {
+        bytes += sizes[to]!;
+        to++;
       }
-      writer.append(entry.lines, entry.sizes);
-      group.ids.get(datasetId)!.push(...entry.ids);
+      if (to === from) {
+        this.seal(group);
+        continue;
+      }
+      const slice = staged.slice(from, to);
+      const byDataset = new Map<string, { lines: string[]; sizes: number[]; ids: string[] }>();
+      slice.forEach(({ event, datasetId }, k) => {
+        let entry = byDataset.get(datasetId);
+        if (!entry) byDataset.set(datasetId, (entry = { lines: [], sizes: [], ids: [] }));
+        entry.lines.push(lines[from + k]!);
+        entry.sizes.push(sizes[from + k]!);
+        entry.ids.push(event.id);
+      });
+      for (const [datasetId, entry] of byDataset) {
+        let writer = group.writers.get(datasetId);
+        if (!writer) {
+          writer = new PartWriter(join(group.dir, datasetId), datasetId, c.maxFileBytes);
+          group.writers.set(datasetId, writer);
+          group.ids.set(datasetId, []);
+        }
+        writer.append(entry.lines, entry.sizes);
+        group.ids.get(datasetId)!.push(...entry.ids);
+      }
+      group.records += slice.length;
+      group.bytes += bytes;
+      group.sends++;
+      this.counters.records += slice.length;
+      this.counters.bytes += bytes;
+      waits.push(
+        group.done.promise.then((outcomes) => {
+          for (const { index, event, datasetId } of slice) results[index] = this.verdict(outcomes, datasetId, event.id);
+        }),
+      );
+      if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes || group.sends >= this.sendsPerGroup) this.seal(group);
+      from = to;
     }
-    group.records += staged.length;
-    group.bytes += bytes;
-    group.sends++;
-    this.counters.records += staged.length;
-    this.counters.bytes += bytes;
-    const wait = group.done.promise.then((outcomes) => {
-      for (const { index, event, datasetId } of staged) results[index] = this.verdict(outcomes, datasetId, event.id);
-    });
-    if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes || group.sends >= this.sendsPerGroup) this.seal(group);
-    else this.armLinger();
-    return wait;
+    if (this.open) this.armLinger();
+    return Promise.all(waits).then(() => undefined);
   }
 
   private verdict(outcomes: Outcomes, datasetId: string, id: string): Delivery {
