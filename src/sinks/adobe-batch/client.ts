@@ -1,33 +1,8 @@
-/** Batch Ingestion, Catalog and Data Access calls with the platform headers, retried on 429/5xx/network errors. */
-import type { Logger } from 'pino';
-import { AuthError, ConnectorError, FatalError, RetryableError } from '../../errors.js';
-import { HttpNetworkError, describeUrl, platformHeaders, type AdobeHttpClient, type HttpMethod, type HttpResponse, type PlatformIdentity } from '../../adobe/http.js';
-import type { TokenProvider } from '../../adobe/ims.js';
-import { backoffDelay, isRetryableNetworkError, parseRetryAfter, RETRYABLE_STATUSES } from '../../adobe/retry-logic.js';
+/** Batch Ingestion, Catalog and Data Access calls, each retried on 429/5xx/network errors by the platform client. */
+import { AuthError, FatalError } from '../../errors.js';
+import { describeUrl, type HttpResponse } from '../../adobe/http.js';
 import { adobeMessage } from '../adobe-streaming/client.js';
-import type { SinkClock } from '../adobe-streaming/sink.js';
-
-/** Thrown when a call kept failing transiently until the retry deadline: the caller decides what it means. */
-export class GaveUpError extends ConnectorError {
-  override readonly name = 'GaveUpError';
-  constructor(message: string) {
-    super(message, 'retryable');
-  }
-}
-
-export interface BatchApiOptions {
-  platformUrl: string;
-  http: AdobeHttpClient;
-  tokens: TokenProvider;
-  identity: PlatformIdentity;
-  log: Logger;
-  clock: SinkClock;
-  random: () => number;
-  requestTimeoutMs: number;
-  retryDeadlineMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-}
+import type { PlatformClient } from './platform.js';
 
 /** One batch as Catalog shows it (the fields the sink reads). */
 export interface CatalogBatch {
@@ -36,35 +11,17 @@ export interface CatalogBatch {
   errors?: Array<{ code?: string; description?: string; recordCount?: number }>;
 }
 
-/** Counters for the run summary. */
-export interface ApiCounters {
-  requests: number;
-  retries: number;
-  throttled: number;
-  serverErrors: number;
-  networkErrors: number;
-  unauthorized: number;
-}
-
-interface Call {
-  /** Names the step in messages, e.g. "create batch". */
-  step: string;
-  method: HttpMethod;
-  url: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  timeoutMs?: number;
-}
-
 const IMPORT = '/data/foundation/import';
 const CATALOG = '/data/foundation/catalog';
 const EXPORT = '/data/foundation/export';
 
 /** The Adobe calls of one batch's life. Every method retries transient failures until the retry deadline. */
 export class BatchApi {
-  readonly counters: ApiCounters = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, networkErrors: 0, unauthorized: 0 };
-
-  constructor(private readonly o: BatchApiOptions) {}
+  constructor(
+    private readonly platform: PlatformClient,
+    private readonly platformUrl: string,
+    private readonly requestTimeoutMs: number,
+  ) {}
 
   /** `POST /batches`: a JSON Lines batch for one dataset, error diagnostics on. Returns the batch id. */
   async createBatch(datasetId: string, partialIngestionPercent: number, externalId: string, signal?: AbortSignal): Promise<string> {
@@ -75,7 +32,7 @@ export class BatchApi {
       partialIngestionPercent,
       externalId,
     });
-    const res = await this.send({ step: 'create batch', method: 'POST', url: `${this.base(IMPORT)}/batches`, headers: { 'content-type': 'application/json' }, body }, signal);
+    const res = await this.platform.request({ step: 'create batch', method: 'POST', url: `${this.base(IMPORT)}/batches`, headers: { 'content-type': 'application/json' }, body }, signal);
     const id = (res.body as { id?: unknown } | undefined)?.id;
     if (res.status !== 201 && res.status !== 200) throw this.refused('create batch', `${IMPORT}/batches`, res);
     if (typeof id !== 'string' || id === '') throw new FatalError(`Adobe answered ${res.status} to create batch without a batch id`);
@@ -84,7 +41,7 @@ export class BatchApi {
 
   /** `PUT …/files/{name}` of a whole file (up to 256 MB). Idempotent. */
   async putFile(batchId: string, datasetId: string, name: string, bytes: Buffer, signal?: AbortSignal): Promise<void> {
-    const res = await this.send(
+    const res = await this.platform.request(
       { step: `upload ${name}`, method: 'PUT', url: this.fileUrl(batchId, datasetId, name), headers: octet, body: bytes, timeoutMs: this.uploadTimeout(bytes.length) },
       signal,
     );
@@ -94,13 +51,13 @@ export class BatchApi {
   /** `POST …/files/{name}?action=INITIALIZE` of a large file. */
   async initializeLargeFile(batchId: string, datasetId: string, name: string, signal?: AbortSignal): Promise<void> {
     const url = `${this.fileUrl(batchId, datasetId, name)}?action=INITIALIZE`;
-    const res = await this.send({ step: `initialize ${name}`, method: 'POST', url }, signal);
+    const res = await this.platform.request({ step: `initialize ${name}`, method: 'POST', url }, signal);
     if (res.status !== 200 && res.status !== 201) throw this.refused(`initialize ${name}`, url, res);
   }
 
   /** Bytes of a large file Adobe holds contiguously from 0 (`HEAD` → `Range: bytes=0-{end}`); undefined when unknown. */
   async largeFileReceived(batchId: string, datasetId: string, name: string, signal?: AbortSignal): Promise<number | undefined> {
-    const res = await this.send({ step: `check ${name}`, method: 'HEAD', url: this.fileUrl(batchId, datasetId, name) }, signal);
+    const res = await this.platform.request({ step: `check ${name}`, method: 'HEAD', url: this.fileUrl(batchId, datasetId, name) }, signal);
     if (res.status < 200 || res.status >= 300) return undefined;
     const match = /bytes=?\s*0-(\d+)/i.exec(res.headers['range'] ?? '');
     return match ? Number(match[1]) + 1 : undefined;
@@ -109,7 +66,7 @@ export class BatchApi {
   /** `PATCH …/files/{name}` with `Content-Range: bytes {start}-{end}`. */
   async patchChunk(batchId: string, datasetId: string, name: string, start: number, bytes: Buffer, signal?: AbortSignal): Promise<void> {
     const url = this.fileUrl(batchId, datasetId, name);
-    const res = await this.send(
+    const res = await this.platform.request(
       {
         step: `upload ${name} bytes ${start}-${start + bytes.length - 1}`,
         method: 'PATCH',
@@ -126,19 +83,19 @@ export class BatchApi {
   /** `POST …/files/{name}?action=COMPLETE` of a large file. */
   async completeLargeFile(batchId: string, datasetId: string, name: string, signal?: AbortSignal): Promise<void> {
     const url = `${this.fileUrl(batchId, datasetId, name)}?action=COMPLETE`;
-    const res = await this.send({ step: `complete ${name}`, method: 'POST', url }, signal);
+    const res = await this.platform.request({ step: `complete ${name}`, method: 'POST', url }, signal);
     if (res.status !== 200 && res.status !== 201) throw this.refused(`complete ${name}`, url, res);
   }
 
   /** `POST /batches/{id}?action=COMPLETE|ABORT`. Returns the answer for the caller to judge (COMPLETE may be repeated). */
   async batchAction(batchId: string, action: 'COMPLETE' | 'ABORT', signal?: AbortSignal): Promise<HttpResponse> {
-    return this.send({ step: `${action.toLowerCase()} batch ${batchId}`, method: 'POST', url: `${this.base(IMPORT)}/batches/${encodeURIComponent(batchId)}?action=${action}` }, signal);
+    return this.platform.request({ step: `${action.toLowerCase()} batch ${batchId}`, method: 'POST', url: `${this.base(IMPORT)}/batches/${encodeURIComponent(batchId)}?action=${action}` }, signal);
   }
 
   /** Catalog's view of a batch, or undefined when Catalog does not know it (404). */
   async catalogBatch(batchId: string, signal?: AbortSignal): Promise<CatalogBatch | undefined> {
     const url = `${this.base(CATALOG)}/batches/${encodeURIComponent(batchId)}`;
-    const res = await this.send({ step: `read batch ${batchId} from Catalog`, method: 'GET', url, headers: { accept: 'application/json' } }, signal);
+    const res = await this.platform.request({ step: `read batch ${batchId} from Catalog`, method: 'GET', url, headers: { accept: 'application/json' } }, signal);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw this.refused('read Catalog', url, res);
     const body = res.body as Record<string, unknown> | undefined;
@@ -153,7 +110,7 @@ export class BatchApi {
     const limit = 100;
     for (let start = 0; ; start += limit) {
       const url = `${this.base(EXPORT)}/batches/${encodeURIComponent(batchId)}/failed?start=${start}&limit=${limit}`;
-      const res = await this.send({ step: `list failed records of batch ${batchId}`, method: 'GET', url, headers: { accept: 'application/json' } }, signal);
+      const res = await this.platform.request({ step: `list failed records of batch ${batchId}`, method: 'GET', url, headers: { accept: 'application/json' } }, signal);
       if (res.status === 404) return names;
       if (res.status !== 200) throw this.refused('list failed records', url, res);
       const data = (res.body as { data?: unknown } | undefined)?.data;
@@ -168,13 +125,13 @@ export class BatchApi {
   /** One failed-record file (JSON Lines, each record with `_validationErrors`). */
   async failedFile(batchId: string, name: string, signal?: AbortSignal): Promise<string> {
     const url = `${this.base(EXPORT)}/batches/${encodeURIComponent(batchId)}/failed?path=${encodeURIComponent(name)}`;
-    const res = await this.send({ step: `download failed records ${name}`, method: 'GET', url }, signal);
+    const res = await this.platform.request({ step: `download failed records ${name}`, method: 'GET', url }, signal);
     if (res.status !== 200) throw this.refused('download failed records', url, res);
     return res.text;
   }
 
   private base(prefix: string): string {
-    return `${this.o.platformUrl}${prefix}`;
+    return `${this.platformUrl}${prefix}`;
   }
 
   private fileUrl(batchId: string, datasetId: string, name: string): string {
@@ -182,7 +139,7 @@ export class BatchApi {
   }
 
   private uploadTimeout(bytes: number): number {
-    return this.o.requestTimeoutMs + Math.ceil(bytes / 1_000_000) * 1000;
+    return this.requestTimeoutMs + Math.ceil(bytes / 1_000_000) * 1000;
   }
 
   /** A non-retryable refusal: 401/403 are auth problems, the rest configuration or contract problems. */
@@ -190,75 +147,6 @@ export class BatchApi {
     const text = `Adobe answered ${res.status} to ${step} (${describeUrl(url)}): ${adobeMessage(res.body, res.text)}`;
     if (res.status === 403) return new AuthError(`${text}. Check that the OAuth project's product profile allows data ingestion in this sandbox`);
     return new FatalError(text);
-  }
-
-  /**
-   * Sends one call until it gets a non-transient answer: 429/5xx/408 and network errors are retried with full-jitter
-   * backoff (Retry-After honoured) until the retry deadline; a 401 fetches a new token once. Any other answer is
-   * returned for the caller to judge. Throws GaveUpError at the deadline, AuthError on a second 401.
-   */
-  private async send(call: Call, signal?: AbortSignal): Promise<HttpResponse> {
-    const started = this.o.clock.now();
-    let attempts = 0;
-    let reauthed = false;
-    let lastError = '';
-    for (;;) {
-      if (signal?.aborted) throw signal.reason;
-      attempts++;
-      let retryAfterMs: number | undefined;
-      try {
-        const token = await this.o.tokens.getToken(signal);
-        this.counters.requests++;
-        const res = await this.o.http.request({
-          method: call.method,
-          url: call.url,
-          headers: { ...platformHeaders(this.o.identity, token), ...call.headers },
-          ...(call.body !== undefined ? { body: call.body } : {}),
-          ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
-          ...(signal ? { signal } : {}),
-        });
-        if (res.status === 401) {
-          this.counters.unauthorized++;
-          if (reauthed) {
-            throw new AuthError(
-              `Adobe refused a freshly fetched IMS token (401 twice to ${call.step}, ${describeUrl(call.url)}): ${adobeMessage(res.body, res.text)}. ` +
-                'Check that the OAuth project has access to this organisation and sandbox.',
-            );
-          }
-          reauthed = true;
-          this.o.tokens.invalidate(token);
-          this.o.log.info({ step: call.step }, 'Adobe answered 401; fetching a new IMS token');
-          continue;
-        }
-        if (!RETRYABLE_STATUSES.has(res.status)) return res;
-        if (res.status === 429) this.counters.throttled++;
-        else this.counters.serverErrors++;
-        lastError = `${res.status}: ${adobeMessage(res.body, res.text)}`;
-        retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (error instanceof HttpNetworkError) {
-          this.counters.networkErrors++;
-          if (!isRetryableNetworkError(error.code, error.message)) {
-            throw new FatalError(`${error.message}; not retried (TLS verification and addressing problems need a configuration fix)`);
-          }
-          lastError = error.message;
-        } else if (error instanceof RetryableError) {
-          lastError = error.message;
-          retryAfterMs = error.retryAfterMs;
-        } else {
-          throw error;
-        }
-      }
-      const delay = backoffDelay(attempts, { baseMs: this.o.backoffBaseMs, maxMs: this.o.backoffMaxMs }, retryAfterMs, this.o.random);
-      const elapsed = this.o.clock.now() - started;
-      if (elapsed + delay > this.o.retryDeadlineMs) {
-        throw new GaveUpError(`${call.step}: gave up after ${attempts} attempts over ${Math.round(elapsed / 1000)}s: ${lastError}`);
-      }
-      this.counters.retries++;
-      this.o.log.warn({ step: call.step, attempt: attempts, delayMs: delay, error: lastError }, 'retrying Adobe batch call');
-      await this.o.clock.sleep(delay, signal);
-    }
   }
 }
 

@@ -12,6 +12,7 @@ export {
   type BatchTarget,
   type ResolvedBatchConfig,
 } from './config.js';
-export { BatchApi, GaveUpError, type CatalogBatch } from './client.js';
+export { BatchApi, type CatalogBatch } from './client.js';
+export { PlatformClient, GaveUpError, type PlatformCall, type PlatformClientOptions } from './platform.js';
 export { verdictFor, validationLines } from './lifecycle.js';
 export type { DatasetOutcome, DatasetPart, GroupState, StagedFile } from './staging.js';

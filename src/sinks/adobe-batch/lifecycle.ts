@@ -8,7 +8,8 @@ import type { Delivery } from '../../core/types.js';
 import { FatalError, errorMessage } from '../../errors.js';
 import { redact } from '../../redact.js';
 import type { SinkClock } from '../adobe-streaming/sink.js';
-import { GaveUpError, type BatchApi, type CatalogBatch } from './client.js';
+import type { BatchApi, CatalogBatch } from './client.js';
+import { GaveUpError } from './platform.js';
 import type { ResolvedBatchConfig } from './config.js';
 import { idOfLine, partPath, type DatasetOutcome, type DatasetPart, type GroupState, type StagedFile } from './staging.js';
 

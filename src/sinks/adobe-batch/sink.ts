@@ -12,6 +12,7 @@ import { AdobeHttpClient, type PlatformIdentity } from '../../adobe/http.js';
 import { ImsTokenProvider, type AdobeAuthConfig, type TokenProvider } from '../../adobe/ims.js';
 import { realClock, type SinkClock } from '../adobe-streaming/sink.js';
 import { BatchApi } from './client.js';
+import { PlatformClient } from './platform.js';
 import { resolveBatchConfig, targetFor, type AdobeBatchConfig, type ResolvedBatchConfig } from './config.js';
 import { runDatasetBatch, verdictFor } from './lifecycle.js';
 import {
@@ -93,6 +94,7 @@ export class AdobeBatchSink implements Sink {
   readonly maxPendingSends: number;
   readonly config: ResolvedBatchConfig;
   private readonly api: BatchApi;
+  private readonly platform: PlatformClient;
   private readonly http: AdobeHttpClient;
   private readonly ownsHttp: boolean;
   private readonly tokens: TokenProvider;
@@ -133,19 +135,18 @@ export class AdobeBatchSink implements Sink {
       deps.http ??
       new AdobeHttpClient({ requestTimeoutMs: c.requestTimeoutMs, connectTimeoutMs: c.connectTimeoutMs, maxSockets: 8, maxResponseBytes: 512 * 1024 * 1024 });
     this.tokens = deps.tokens ?? new ImsTokenProvider(deps.auth!, { http: this.http, refreshMarginMs: c.tokenRefreshMarginMs });
-    this.api = new BatchApi({
-      platformUrl: c.platformUrl,
+    this.platform = new PlatformClient({
       http: this.http,
       tokens: this.tokens,
       identity,
       log: this.log,
       clock: this.clock,
       random: deps.random ?? Math.random,
-      requestTimeoutMs: c.requestTimeoutMs,
       retryDeadlineMs: c.retryDeadlineMs,
       backoffBaseMs: c.backoffBaseMs,
       backoffMaxMs: c.backoffMaxMs,
     });
+    this.api = new BatchApi(this.platform, c.platformUrl, c.requestTimeoutMs);
     this.stagingDir = resolve(c.stagingDir);
     this.maxPendingSends = c.maxPendingSends;
     this.sendsPerGroup = Math.max(1, Math.floor(c.maxPendingSends / (c.maxConcurrentBatches + 1)));
@@ -429,7 +430,7 @@ export class AdobeBatchSink implements Sink {
   }
 
   stats(): Record<string, number | string> {
-    return { ...this.counters, ...this.api.counters, tokenFetches: this.tokens.fetches, connectionsOpened: this.http.connectionsOpened };
+    return { ...this.counters, ...this.platform.counters, tokenFetches: this.tokens.fetches, connectionsOpened: this.http.connectionsOpened };
   }
 
   /**
