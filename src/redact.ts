@@ -5,7 +5,9 @@ const patterns: Array<[RegExp, string]> = [
   // JWT-shaped tokens (three base64url parts)
   [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\b/g, '[redacted-token]'],
   [/((?:client_secret|access_token|refresh_token|api[_-]?key|password|token)["']?\s*[:=]\s*["']?)[^"'&\s,}]+/gi, '$1[redacted]'],
-  [/[A-Za-z0-9._%+-]+@(?!AdobeOrg\b)[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[email]'],
+  // The lookbehind makes a match start only where a run of local-part characters starts: without it, a long run
+  // with no "@" (a 300 KB field) is rescanned from every position, quadratic time that stalls the whole run.
+  [/(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?!AdobeOrg\b)[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[email]'],
   // E.164 or national phone numbers: 8+ digits, optionally led by + and split by spaces/dashes
   [/(?<![\w.:-])\+?\d(?:[ -]?\d){7,14}(?![\w.:-])/g, '[phone]'],
 ];
