@@ -20,6 +20,7 @@ import type {
 } from './types.js';
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { ledgerEntryFor, setRetryCount } from './xdm-fields.js';
+import { redact } from '../redact.js';
 
 export interface PipelineOptions {
   runId: number;
@@ -126,6 +127,19 @@ export function totalDeadLettered(summary: RunSummary): number {
   return Object.values(summary.deadLettered).reduce((a, b) => a + b, 0);
 }
 
+/** Longest dead-letter reason kept: a reason is a sentence; the raw input is stored next to it. */
+const MAX_REASON_CHARS = 1000;
+
+/**
+ * A reason that quotes a huge input value (a 200 KB status) is cut in the middle, keeping its start and its hint at
+ * the end. Redacted before cutting, so a cut never splits an email address or token into an unrecognisable piece.
+ */
+export function readableReason(reason: string): string {
+  const text = redact(reason);
+  if (text.length <= MAX_REASON_CHARS) return text;
+  return `${text.slice(0, 600)}…[${text.length - 900} characters cut]…${text.slice(-300)}`;
+}
+
 /**
  * Test hook for the crash-consistency tests (test/reliability): `XDM_FEEDBACK_CRASH_AFTER_ACK=<n>` kills the process
  * with SIGKILL right after the sink acknowledged the n-th unit of events and before that unit is committed — the one
@@ -162,7 +176,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const toMs = options.window?.to?.getTime();
 
   const deadLetter = (unit: Unit, stage: Stage, raw: string, reason: string, position: Position, extra: Partial<DeadLetterInput> = {}) => {
-    unit.deadLetters.push({ source: sourceKey, stage, raw, reason, stream: position.stream, position: position.offset, ...extra });
+    unit.deadLetters.push({ source: sourceKey, stage, raw, reason: readableReason(reason), stream: position.stream, position: position.offset, ...extra });
     summary.deadLettered[stage]++;
   };
   const skip = (reason: string) => {
