@@ -9,6 +9,7 @@ import { registerStatusCommand } from './commands/status.js';
 import { registerDlqCommand } from './commands/dlq.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerSchemaCommand } from './commands/schema.js';
 import { registerAepLocalCommand } from '../aep-local/cli.js';
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ Secrets come only from the environment (ADOBE_CLIENT_SECRET) or a file named in 
   registerStatusCommand(program);
   registerDlqCommand(program);
   registerReportCommand(program);
+  registerSchemaCommand(program);
   registerAepLocalCommand(program);
   return program;
 }

@@ -1,9 +1,9 @@
 /** One run of the connector over the configured sources: builds every stage from the config, records the run. */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config, ConfiguredSource } from '../config/load.js';
 import type { EventValidator, Sink, TimeWindow } from './types.js';
 import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
+import { mappingSettingsFor, readTenantSchema } from '../schema-pull/tenant-schema.js';
 import { openDb } from '../store/db.js';
 import { StateStore } from '../store/state.js';
 import { createSource } from '../sources/index.js';
@@ -34,19 +34,19 @@ export interface RunResult {
   error?: string;
 }
 
-/** The validators every event must pass: the bundled XDM schema, plus the tenant's own schema when pulled. */
+/**
+ * The validators every event must pass: the bundled XDM schema, or — when a tenant schema was pulled — the tenant's
+ * schema alone. It holds the CJM field groups too, and the bundled schema is closed, so it would refuse the tenant's
+ * own `_<tenant>` fields and accept enum values (e.g. `delivered`) the tenant's dataset refuses.
+ */
 export function buildValidators(config: Pick<Config, 'tenantSchema'>): EventValidator[] {
-  const validators = [createValidator()];
-  if (config.tenantSchema) {
-    let schema: object;
-    try {
-      schema = JSON.parse(readFileSync(config.tenantSchema, 'utf8')) as object;
-    } catch (error) {
-      throw new ConfigError(`tenantSchema: cannot read ${config.tenantSchema} (${errorMessage(error)}); run \`xdm-feedback schema pull\` again`);
-    }
-    validators.push(createValidator({ schema }));
-  }
-  return validators;
+  if (!config.tenantSchema) return [createValidator()];
+  return [createValidator({ schema: readTenantSchema(config.tenantSchema).schema })];
+}
+
+/** The mapping settings of a run: `deliveredAs` becomes `sent` (logged) when the tenant schema lacks `delivered`. */
+export function runMappingSettings(config: Pick<Config, 'tenantSchema' | 'mapping'>, log?: Logger): Config['mapping'] {
+  return mappingSettingsFor(config.mapping, config.tenantSchema ? readTenantSchema(config.tenantSchema) : undefined, log);
 }
 
 export function selectSources(config: Config, ids?: string[]): ConfiguredSource[] {
@@ -72,10 +72,11 @@ export async function runConnector(config: Config, options: RunOptions): Promise
   try {
     const sources = selectSources(config, options.sourceIds);
     const validators = buildValidators(config);
+    const mappingSettings = runMappingSettings(config, options.log);
     sink = createSink(sinkConfig, { log: options.log, ...(config.adobe ? { auth: config.adobe } : {}) });
     for (const configured of sources) {
       if (options.signal?.aborted) break;
-      const mapper = loadMapping(configured.mapping, { source: sourceNameOf(configured), ...config.mapping });
+      const mapper = loadMapping(configured.mapping, { source: sourceNameOf(configured), ...mappingSettings });
       const source = createSource(configured, { baseDir: config.baseDir });
       const sourceKey = configured.id + (options.checkpointSuffix ?? '');
       options.log.info({ source: sourceKey, sink: sink.name, runId }, 'reading source');
