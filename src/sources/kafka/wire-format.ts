@@ -2,6 +2,7 @@
 import type { JsonObject } from '../../core/types.js';
 import { unwrapAvroJsonRecord } from '../ovo/avro-json.js';
 import type { WriterSchema } from './avro-types.js';
+import { checkAvroBody } from './avro-guard.js';
 
 export type Framing = 'auto' | 'confluent' | 'legacy' | 'json';
 
@@ -66,6 +67,8 @@ async function decodeAvro(
   if (!lookup) return { ok: false, reason: `Avro binary value (${framing} framing, schema id ${id}) but no registryUrl is configured` };
   const schema = lookup.cached(id) ?? (await lookup.fetch(id));
   if (!schema) return { ok: false, reason: `${framing} framing: schema id ${id} is unknown to the registry` };
+  const corrupt = checkAvroBody(schema.type, value, bodyStart);
+  if (corrupt) return { ok: false, reason: `${framing} framing: Avro body does not match schema id ${id} (${schema.name ?? 'anonymous'}): ${corrupt}` };
   let decoded: unknown;
   try {
     decoded = schema.type.fromBuffer(value.subarray(bodyStart));
