@@ -118,6 +118,20 @@ describe('backfill through batch ingestion (the whole pipeline against the local
   });
 });
 
+describe('backfill through batch ingestion with few units in flight', () => {
+  it('never waits forever on a batch still filling: a quiet spell seals it while the pipeline is blocked', async () => {
+    const dir = join(root, 'blocked');
+    // 1300 records = three source units of up to 500; only two may be in flight, and a batch could hold them all.
+    const config = configFor(dir, ovoRecords(1300, 'q', new Set()), { ...fastBatch(dir), maxBatchRecords: 100_000, maxPendingSends: 2 });
+    aep.reset();
+    const result = await runBackfill(config, { ...window, via: 'batch', log: silentLogger, tty: false });
+    expect(result.error).toBeUndefined();
+    expect(result.summaries[0]).toMatchObject({ read: 1300, sent: 1300 });
+    expect(new Set(aep.acceptedIds()).size).toBe(1300);
+    expect(aep.stats().batches.created).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('--via', () => {
   const dir = join(root, 'via');
   const streaming = () => configFor(dir, '', { type: 'adobe-streaming', inletId: aep.inletId, dcsUrl: aep.url, flowId: aep.flowId });

@@ -46,8 +46,10 @@ export interface AdobeBatchConfig {
   /** Batches processed at once (uploading, completing, waiting for Catalog) while the next one fills. @default 2 */
   maxConcurrentBatches?: number;
   /**
-   * How many pipeline units (`send` calls, up to 500 events each) may wait for their batch. High enough for a
-   * whole batch plus the ones in processing to fill. @default 2000
+   * How many pipeline units (`send` calls, up to 500 events each) may wait for their batch: enough for the batches in
+   * processing plus the one filling. The pipeline keeps the events of waiting units in memory (for the ledger and
+   * dead letters), so memory grows with `maxBatchRecords × (maxConcurrentBatches + 1)`; lower `maxBatchRecords` to
+   * use less. @default ceil(maxBatchRecords / 500) × (maxConcurrentBatches + 1) + 1
    */
   maxPendingSends?: number;
   /** First Catalog poll delay after COMPLETE; doubles up to `pollMaxIntervalMs`. @default 2000 */
@@ -155,7 +157,11 @@ export const adobeBatchConfigSchema = {
     lingerMs: int(1, 1000, 'Seal the open batch when no events arrived for this long.'),
     partialIngestionPercent: { type: 'number', minimum: 0, maximum: 100, default: 5, description: 'Partial ingestion threshold in percent.' },
     maxConcurrentBatches: int(1, 2, 'Batches processed at once while the next one fills.'),
-    maxPendingSends: int(2, 2000, 'Pipeline units that may wait for their batch.'),
+    maxPendingSends: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Pipeline units that may wait for their batch (default: enough for maxConcurrentBatches + 1 batches of 500-event units).',
+    },
     pollIntervalMs: int(1, 2000, 'First Catalog poll delay; doubles per poll.'),
     pollMaxIntervalMs: int(1, 60_000, 'Longest delay between Catalog polls.'),
     pollTimeoutMs: int(1, 4 * 3600_000, 'How long a completed batch may stay unfinished before the run stops (resumed next run).'),
@@ -180,10 +186,8 @@ export function resolveBatchConfig(config: AdobeBatchConfig, fallbackPlatformUrl
   const chunkBytes = config.chunkBytes ?? 32 * 1024 ** 2;
   if (chunkBytes > MAX_CHUNK_BYTES) throw new ConfigError(`sink.chunkBytes: ${chunkBytes} is above Adobe's chunk limit; use at most ${MAX_CHUNK_BYTES}`);
   const maxConcurrentBatches = config.maxConcurrentBatches ?? 2;
-  const maxPendingSends = config.maxPendingSends ?? 2000;
-  if (maxPendingSends < maxConcurrentBatches + 1) {
-    throw new ConfigError(`sink.maxPendingSends: ${maxPendingSends} is too low for ${maxConcurrentBatches} concurrent batches; use at least ${maxConcurrentBatches + 1}`);
-  }
+  const maxBatchRecords = config.maxBatchRecords ?? 100_000;
+  const maxPendingSends = config.maxPendingSends ?? Math.ceil(maxBatchRecords / 500) * (maxConcurrentBatches + 1) + 1;
   const pollIntervalMs = config.pollIntervalMs ?? 2000;
   return {
     platformUrl: (config.platformUrl ?? fallbackPlatformUrl ?? DEFAULT_PLATFORM_URL).replace(/\/+$/, ''),
@@ -192,7 +196,7 @@ export function resolveBatchConfig(config: AdobeBatchConfig, fallbackPlatformUrl
       byEventType,
     },
     stagingDir: config.stagingDir ?? DEFAULT_STAGING_DIR,
-    maxBatchRecords: config.maxBatchRecords ?? 100_000,
+    maxBatchRecords,
     maxBatchBytes: config.maxBatchBytes ?? 1024 ** 3,
     maxFileBytes: config.maxFileBytes ?? 64 * 1024 ** 2,
     maxPutBytes,

@@ -72,7 +72,6 @@ interface OpenGroup {
   ids: Map<string, string[]>;
   records: number;
   bytes: number;
-  sends: number;
   done: Deferred<Outcomes>;
 }
 
@@ -101,8 +100,6 @@ export class AdobeBatchSink implements Sink {
   private readonly log: Logger;
   private readonly clock: SinkClock;
   private readonly stagingDir: string;
-  /** Sends per group before it is sealed, so the pipeline never waits on a group that is still filling. */
-  private readonly sendsPerGroup: number;
   private readonly counters = Object.fromEntries(counterNames.map((n) => [n, 0])) as Record<Counter, number>;
   private readonly stop = new AbortController();
   private readonly seenSignals = new WeakSet<AbortSignal>();
@@ -149,7 +146,6 @@ export class AdobeBatchSink implements Sink {
     this.api = new BatchApi(this.platform, c.platformUrl, c.requestTimeoutMs);
     this.stagingDir = resolve(c.stagingDir);
     this.maxPendingSends = c.maxPendingSends;
-    this.sendsPerGroup = Math.max(1, Math.floor(c.maxPendingSends / (c.maxConcurrentBatches + 1)));
     this.ready = this.recover();
     this.ready.catch(() => undefined);
   }
@@ -230,7 +226,6 @@ export class AdobeBatchSink implements Sink {
       }
       group.records += slice.length;
       group.bytes += bytes;
-      group.sends++;
       this.counters.records += slice.length;
       this.counters.bytes += bytes;
       waits.push(
@@ -238,7 +233,7 @@ export class AdobeBatchSink implements Sink {
           for (const { index, event, datasetId } of slice) results[index] = this.verdict(outcomes, datasetId, event.id);
         }),
       );
-      if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes || group.sends >= this.sendsPerGroup) this.seal(group);
+      if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes) this.seal(group);
       from = to;
     }
     if (this.open) this.armLinger();
@@ -258,9 +253,13 @@ export class AdobeBatchSink implements Sink {
     const dir = join(this.stagingDir, id);
     mkdirSync(dir, { recursive: true });
     this.counters.groups++;
-    return { id, dir, createdAt: now.toISOString(), writers: new Map(), ids: new Map(), records: 0, bytes: 0, sends: 0, done: deferred() };
+    return { id, dir, createdAt: now.toISOString(), writers: new Map(), ids: new Map(), records: 0, bytes: 0, done: deferred() };
   }
 
+  /**
+   * The open group is sealed after a quiet spell: at the end of the input, on a slow source, and when the pipeline
+   * waits for this very group because `maxPendingSends` units are in flight (then no send can come to fill it).
+   */
   private armLinger(): void {
     if (this.linger) clearTimeout(this.linger);
     this.linger = setTimeout(() => {
