@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
@@ -263,6 +265,29 @@ describe('adobe-batch sink after a crash', () => {
     expect(aep.stats().batches.created).toBe(1);
     expect(aep.acceptedIds().sort()).toEqual(events.map((e) => e.id).sort());
     expect(aep.stats().duplicates).toBe(0);
+  });
+
+  it('leaves alone the groups of another live process sharing the staging folder, and takes over those of a dead one', async () => {
+    const stagingDir = join(root, `shared-${dirCount++}`);
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: 'ignore' });
+    const dead = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    await new Promise((resolve) => dead.on('exit', resolve));
+    try {
+      const groupOf = (name: string, pid: number) => {
+        const dir = join(stagingDir, name);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'owner.json'), JSON.stringify({ pid, host: hostname() }));
+        return dir;
+      };
+      const mine = groupOf('g-20240101T000000000Z-aaaaaa', live.pid!);
+      const orphan = groupOf('g-20240101T000000000Z-bbbbbb', dead.pid!);
+      const sink = makeSink({}, { stagingDir });
+      await sendAll(sink, [validEvents(2, 'own')]);
+      expect(existsSync(mine)).toBe(true); // still filling in the other process
+      expect(existsSync(orphan)).toBe(false); // never sealed by a process that is gone: removed
+    } finally {
+      live.kill();
+    }
   });
 
   it('starts afresh when the crash came before any batch was created', async () => {

@@ -22,9 +22,11 @@ import {
   loadGroup,
   loadIds,
   newGroupId,
+  ownedByAnotherLiveProcess,
   readIds,
   removeGroup,
   saveGroup,
+  writeOwner,
   type DatasetOutcome,
   type GroupState,
 } from './staging.js';
@@ -252,6 +254,7 @@ export class AdobeBatchSink implements Sink {
     const id = newGroupId(now);
     const dir = join(this.stagingDir, id);
     mkdirSync(dir, { recursive: true });
+    writeOwner(dir);
     this.counters.groups++;
     return { id, dir, createdAt: now.toISOString(), writers: new Map(), ids: new Map(), records: 0, bytes: 0, done: deferred() };
   }
@@ -334,7 +337,7 @@ export class AdobeBatchSink implements Sink {
   }
 
   /**
-   * Picks up the groups a crashed run left: unsealed ones, and sealed ones no batch was created for, are removed (their
+   * Picks up the groups a crashed run left (groups of another live process on this host are left alone): unsealed ones, and sealed ones no batch was created for, are removed (their
    * events were never sent, and the rerun sends them again); the others are resumed — uploads finished, COMPLETE sent,
    * Catalog polled — and their events answered from the outcome when the rerun meets them, never sent twice.
    */
@@ -343,6 +346,7 @@ export class AdobeBatchSink implements Sink {
     const maxAgeMs = this.config.keepUnclaimedDays * 86_400_000;
     for (const name of listGroups(this.stagingDir)) {
       const dir = join(this.stagingDir, name);
+      if (ownedByAnotherLiveProcess(dir)) continue;
       const state = loadGroup(dir);
       const started = state?.parts.some((p) => p.batchId !== undefined || p.outcome !== undefined);
       if (!state || !started) {

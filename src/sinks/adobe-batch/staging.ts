@@ -6,6 +6,7 @@ import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSyn
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 
 /** One part file of a dataset's batch. */
 export interface StagedFile {
@@ -114,6 +115,30 @@ export class PartWriter {
     this.current = { name, bytes: 0, records: 0 };
     this.part.files.push(this.current);
     this.fd = openSync(join(this.dir, name), 'wx');
+  }
+}
+
+/** Who stages a group: another live process on this host keeps its groups (two backfills may share the folder). */
+export const OWNER_FILE = 'owner.json';
+
+export function writeOwner(groupDir: string): void {
+  writeFileSync(join(groupDir, OWNER_FILE), JSON.stringify({ pid: process.pid, host: hostname() }));
+}
+
+/** True when the group belongs to another process that is still running on this host. */
+export function ownedByAnotherLiveProcess(groupDir: string): boolean {
+  let owner: { pid?: unknown; host?: unknown };
+  try {
+    owner = JSON.parse(readFileSync(join(groupDir, OWNER_FILE), 'utf8')) as { pid?: unknown; host?: unknown };
+  } catch {
+    return false;
+  }
+  if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
