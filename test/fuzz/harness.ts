@@ -115,6 +115,7 @@ function brief(value: unknown): string {
 export async function checkProperty<T>(property: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>, params: fc.Parameters<T>): Promise<void> {
   const details = await fc.check(property as fc.IAsyncProperty<T>, { ...params, endOnFailure: true });
   if (!details.failed) return;
-  const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+  const error = details.errorInstance;
+  const cause = error instanceof Error ? (error.name === 'AssertionError' ? error.message : `${error.message}\n${(error.stack ?? '').split('\n').slice(1, 8).join('\n')}`) : String(error);
   throw new Error(`property failed (seed ${details.seed}, path ${details.counterexamplePath}): ${cause.slice(0, 3000)}\ncounterexample: ${brief(details.counterexample)}`);
 }
