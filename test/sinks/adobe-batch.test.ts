@@ -9,7 +9,9 @@ import { AdobeHttpClient, type HttpRequest, type HttpResponse } from '../../src/
 import type { OutboundEvent, XdmEvent } from '../../src/core/types.js';
 import { AuthError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { AdobeBatchSink, type AdobeBatchConfig } from '../../src/sinks/adobe-batch/index.js';
+import { AdobeBatchSink, resolveBatchConfig, type AdobeBatchConfig } from '../../src/sinks/adobe-batch/index.js';
+import { createSink } from '../../src/sinks/index.js';
+import { buildConfig } from '../../src/config/load.js';
 import { tempDir } from '../helpers/temp.js';
 import { virtualClock, type VirtualClock } from './helpers.js';
 
@@ -190,6 +192,17 @@ describe('adobe-batch sink against the local AEP imitation', () => {
     );
   });
 
+  it('calls no event of a partly failed batch accepted when its failed records cannot be read, and says why', async () => {
+    const clock = virtualClock();
+    const sink = makeSink({ partialIngestionPercent: 50, retryDeadlineMs: 10_000 }, { clock });
+    aep.setFaults({ routes: ['export'], share5xx: 1, statuses5xx: [503] });
+    const events = [...validEvents(4, 'da'), invalidEvent('da-bad')];
+    const [results] = await sendAll(sink, [events]);
+    expect(aep.acceptedIds()).toHaveLength(4); // AEP did ingest the valid ones
+    expect(results!.every((r) => r.kind === 'rejected')).toBe(true);
+    expect(results![0]).toMatchObject({ reason: expect.stringContaining('1 failed records could not be tied to their events') });
+  });
+
   it('rejects events whose eventType has no dataset, without failing the others', async () => {
     const sink = makeSink();
     const events = [...validEvents(2, 'ok'), ...validEvents(1, 'odd', 'message.other')];
@@ -290,6 +303,22 @@ describe('adobe-batch sink after a crash', () => {
     }
   });
 
+  it('stages the files in a new batch when Catalog no longer knows the earlier one', async () => {
+    const stagingDir = join(root, `gone-${dirCount++}`);
+    const events = validEvents(10, 'gone');
+    const http = new CrashingHttp((req) => req.method === 'PUT');
+    const first = makeSink({}, { stagingDir, http });
+    first.send(events).catch(() => undefined);
+    await new Promise<void>((resolve) => http.crashed.signal.addEventListener('abort', () => resolve(), { once: true }));
+    aep.reset(); // the batch is forgotten (as an abandoned batch would be)
+    const second = makeSink({}, { stagingDir });
+    const [results] = await sendAll(second, [events]);
+    expect(results!.every((r) => r.kind === 'accepted')).toBe(true);
+    expect(aep.stats().batches.created).toBe(1);
+    expect(aep.acceptedIds().sort()).toEqual(events.map((e) => e.id).sort());
+    http.close();
+  });
+
   it('starts afresh when the crash came before any batch was created', async () => {
     const { events, results, batchesBefore, stagingDir } = await crashAndRerun((req) => req.method === 'POST' && req.url.endsWith('/import/batches'));
     expect(batchesBefore).toBe(0);
@@ -297,5 +326,29 @@ describe('adobe-batch sink after a crash', () => {
     expect(aep.stats().batches.created).toBe(1);
     expect(new Set(aep.acceptedIds()).size).toBe(events.length);
     expect(existsSync(stagingDir) && readdirSync(stagingDir)).toEqual([]);
+  });
+});
+
+describe('adobe-batch configuration', () => {
+  it('names the key and the fix when no dataset is configured or a size is above Adobe\'s limits', () => {
+    expect(() => resolveBatchConfig({ type: 'adobe-batch' })).toThrow(/sink: no target dataset; set datasetId, or eventTypes\["message.feedback"\].datasetId/);
+    expect(() => resolveBatchConfig({ type: 'adobe-batch', datasetId: 'd', maxPutBytes: 300 * 1024 * 1024 })).toThrow(/sink.maxPutBytes: .* above Adobe's 256 MB upload limit/);
+    expect(() => resolveBatchConfig({ type: 'adobe-batch', datasetId: 'd', chunkBytes: 600_000_000 })).toThrow(/sink.chunkBytes/);
+  });
+
+  it('takes the Platform URL from the adobe section and sizes the units in flight from the batch size', () => {
+    const resolved = resolveBatchConfig({ type: 'adobe-batch', datasetId: 'd' }, 'https://platform-stage.adobe.io/');
+    expect(resolved).toMatchObject({ platformUrl: 'https://platform-stage.adobe.io', maxBatchRecords: 100_000, maxConcurrentBatches: 2, maxPendingSends: 601, partialIngestionPercent: 5 });
+    expect(resolveBatchConfig({ type: 'adobe-batch', datasetId: 'd' }).platformUrl).toBe('https://platform.adobe.io');
+  });
+
+  it('is registered: createSink builds it and the config loader validates its section', () => {
+    const sink = createSink({ type: 'adobe-batch', datasetId: 'd', stagingDir: join(root, 'registered') }, { log: silentLogger, auth: auth() });
+    expect(sink.name).toBe('adobe-batch');
+    sinks.push(sink as AdobeBatchSink);
+    process.env.XDMF_BATCH_CFG_SECRET = 'x';
+    const base = { sources: [{ type: 'ovo-feedback', files: ['./in.ndjson'] }], adobe: { clientId: 'c', orgId: 'O@AdobeOrg', clientSecretEnv: 'XDMF_BATCH_CFG_SECRET' } };
+    expect(() => buildConfig({ ...base, sink: { type: 'adobe-batch', datasetId: 'd', maxBatchRecord: 5 } }, { baseDir: root })).toThrow(/sink: unknown key "maxBatchRecord"/);
+    expect(buildConfig({ ...base, sink: { type: 'adobe-batch', datasetId: 'd' } }, { baseDir: root }).sink.type).toBe('adobe-batch');
   });
 });
