@@ -90,10 +90,23 @@ function targetsOf(config: Config, options: SchemaPullOptions): Target[] {
   if (options.schemaId) return [{ schemaId: options.schemaId }];
   if (options.datasetId) return [{ datasetId: options.datasetId }];
   const configured = configuredSchemas(config.sink);
-  if (configured.length === 0) {
-    throw new ConfigError('schema pull: the sink names no schemaRef; pass --schema <meta:altId or $id> or --dataset <dataset id>');
-  }
-  return configured;
+  if (configured.length > 0) return configured;
+  // No schemaRef (e.g. an adobe-batch sink): ask Catalog for the schema of each configured dataset.
+  const datasets = configuredDatasets(config.sink);
+  if (datasets.length > 0) return datasets.map(({ datasetId, eventTypes }) => ({ datasetId, eventTypes }));
+  throw new ConfigError('schema pull: the sink names no schemaRef and no dataset; pass --schema <meta:altId or $id> or --dataset <dataset id>');
+}
+
+/** The distinct datasets the configured sink sends to, with the eventTypes that use each. */
+export function configuredDatasets(sink: SinkConfig): Array<{ datasetId: string; eventTypes: string[] }> {
+  const routing = sink.type === 'file' ? sink.envelope : sink;
+  const found = new Map<string, string[]>();
+  const add = (id: string | undefined, eventType: string) => {
+    if (id !== undefined) found.set(id, [...(found.get(id) ?? []), eventType]);
+  };
+  add(routing?.datasetId, '*');
+  for (const [eventType, target] of Object.entries(routing?.eventTypes ?? {})) add(target.datasetId, eventType);
+  return [...found].map(([datasetId, eventTypes]) => ({ datasetId, eventTypes }));
 }
 
 /** Pulls, converts, caches and compares the tenant schema(s). */

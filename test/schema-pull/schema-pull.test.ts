@@ -167,6 +167,15 @@ describe('schema pull --dataset (Catalog → schemaRef → Schema Registry)', ()
     expect(registry!.url).toBe(`/data/foundation/schemaregistry/tenant/schemas/${encodeURIComponent(SCHEMA_ID)}`);
     expect(registry!.headers['accept']).toBe('application/vnd.adobe.xed-full+json; version=1');
   });
+
+  it('asks Catalog for the schema of each configured dataset when the sink names no schemaRef (an adobe-batch sink)', async () => {
+    const datasetId = '5e5a3ba4c1f0b2a7d9e81c40';
+    server.route(`/data/foundation/catalog/dataSets/${datasetId}`, { body: { [datasetId]: { schemaRef: { id: SCHEMA_ID } } } });
+    server.route('/data/foundation/schemaregistry/', { body: fixture });
+    const { dir, config } = configIn({ sink: { type: 'adobe-batch', datasetId } }, server.url);
+    const result = await pullSchemas(config, { log: silentLogger, cwd: dir });
+    expect(result.schemas).toEqual([expect.objectContaining({ datasetId, eventTypes: ['*'], altId: ALT_ID })]);
+  });
 });
 
 describe('runs with a pulled tenant schema', () => {
