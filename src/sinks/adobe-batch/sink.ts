@@ -253,7 +253,7 @@ export class AdobeBatchSink implements Sink {
     const now = new Date();
     const id = newGroupId(now);
     const dir = join(this.stagingDir, id);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeOwner(dir);
     this.counters.groups++;
     return { id, dir, createdAt: now.toISOString(), writers: new Map(), ids: new Map(), records: 0, bytes: 0, done: deferred() };
@@ -342,7 +342,7 @@ export class AdobeBatchSink implements Sink {
    * Catalog polled — and their events answered from the outcome when the rerun meets them, never sent twice.
    */
   private async recover(): Promise<void> {
-    mkdirSync(this.stagingDir, { recursive: true });
+    mkdirSync(this.stagingDir, { recursive: true, mode: 0o700 });
     const maxAgeMs = this.config.keepUnclaimedDays * 86_400_000;
     for (const name of listGroups(this.stagingDir)) {
       const dir = join(this.stagingDir, name);

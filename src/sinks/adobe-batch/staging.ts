@@ -63,7 +63,7 @@ export function newGroupId(now: Date = new Date()): string {
   return `g-${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Appends JSON Lines to a dataset's part files, starting a new file above `maxFileBytes`. Synchronous: lines never interleave. */
+/** Appends JSON Lines to a dataset's part files (readable by the owner only: they hold personal data), starting a new file above `maxFileBytes`. Synchronous: lines never interleave. */
 export class PartWriter {
   readonly part: DatasetPart;
   private fd: number | undefined;
@@ -75,7 +75,7 @@ export class PartWriter {
     private readonly maxFileBytes: number,
   ) {
     this.part = { datasetId, files: [], records: 0, bytes: 0 };
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   /** Writes lines (each already ending in `\n`) with their byte sizes. */
@@ -114,7 +114,7 @@ export class PartWriter {
     const name = `part-${String(this.part.files.length).padStart(5, '0')}.json`;
     this.current = { name, bytes: 0, records: 0 };
     this.part.files.push(this.current);
-    this.fd = openSync(join(this.dir, name), 'wx');
+    this.fd = openSync(join(this.dir, name), 'wx', 0o600);
   }
 }
 
@@ -145,7 +145,7 @@ export function ownedByAnotherLiveProcess(groupDir: string): boolean {
 /** Writes `group.json` atomically (temporary file, fsync, rename). */
 export function saveGroup(dir: string, state: GroupState): void {
   const tmp = join(dir, `${GROUP_FILE}.tmp`);
-  const fd = openSync(tmp, 'w');
+  const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, JSON.stringify(state));
     fsyncSync(fd);
@@ -208,7 +208,7 @@ export function idOfLine(line: string): string | undefined {
 /** Replaces the part files of a finished group by the compact id list (the outcome stays in group.json). */
 export function compactGroup(groupDir: string, idsByDataset: Record<string, string[]>): void {
   const tmp = join(groupDir, `${IDS_FILE}.tmp`);
-  writeFileSync(tmp, JSON.stringify(idsByDataset));
+  writeFileSync(tmp, JSON.stringify(idsByDataset), { mode: 0o600 });
   renameSync(tmp, join(groupDir, IDS_FILE));
   for (const datasetId of Object.keys(idsByDataset)) rmSync(join(groupDir, datasetId), { recursive: true, force: true });
 }
