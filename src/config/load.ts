@@ -138,9 +138,11 @@ export function buildConfig(data: unknown, origin: { file?: string; baseDir: str
   return config;
 }
 
-/** A file sink's path is relative to the config file, like every other path in it. */
+/** Paths in the sink section are relative to the config file, like every other path in it. */
 function resolveSinkPaths(sink: SinkConfig, baseDir: string): SinkConfig {
-  return sink.type === 'file' ? { ...sink, path: resolve(baseDir, sink.path) } : sink;
+  if (sink.type === 'file') return { ...sink, path: resolve(baseDir, sink.path) };
+  if (sink.type === 'adobe-batch' && sink.stagingDir) return { ...sink, stagingDir: resolve(baseDir, sink.stagingDir) };
+  return sink;
 }
 
 function defaultMappingFor(source: Record<string, unknown>): string {

@@ -1,7 +1,7 @@
 /** One run of the connector over the configured sources: builds every stage from the config, records the run. */
 import type { Logger } from 'pino';
 import type { Config, ConfiguredSource } from '../config/load.js';
-import type { EventValidator, Sink, TimeWindow } from './types.js';
+import type { EventValidator, Mapper, Sink, TimeWindow } from './types.js';
 import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
 import { mappingSettingsFor, readTenantSchema } from '../schema-pull/tenant-schema.js';
 import { openDb } from '../store/db.js';
@@ -49,6 +49,11 @@ export function runMappingSettings(config: Pick<Config, 'tenantSchema' | 'mappin
   return mappingSettingsFor(config.mapping, config.tenantSchema ? readTenantSchema(config.tenantSchema) : undefined, log);
 }
 
+/** The mapper of one configured source, with the run's mapping settings (see runMappingSettings). */
+export function mapperFor(configured: ConfiguredSource, settings: Config['mapping']): Mapper {
+  return loadMapping(configured.mapping, { source: sourceNameOf(configured), ...settings });
+}
+
 export function selectSources(config: Config, ids?: string[]): ConfiguredSource[] {
   if (!ids || ids.length === 0) return config.sources;
   return ids.map((id) => {
@@ -76,7 +81,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
     sink = createSink(sinkConfig, { log: options.log, ...(config.adobe ? { auth: config.adobe } : {}) });
     for (const configured of sources) {
       if (options.signal?.aborted) break;
-      const mapper = loadMapping(configured.mapping, { source: sourceNameOf(configured), ...mappingSettings });
+      const mapper = mapperFor(configured, mappingSettings);
       const source = createSource(configured, { baseDir: config.baseDir });
       const sourceKey = configured.id + (options.checkpointSuffix ?? '');
       options.log.info({ source: sourceKey, sink: sink.name, runId }, 'reading source');

@@ -7,10 +7,9 @@
 import type { Config } from '../config/load.js';
 import type { JsonObject, Source, SourceItem } from '../core/types.js';
 import { runPipeline, type RunSummary } from '../core/pipeline.js';
-import { buildValidators, countersOf, exitCodeOf, sourceNameOf, type RunOptions, type RunResult } from '../core/run.js';
+import { buildValidators, countersOf, exitCodeOf, mapperFor, runMappingSettings, type RunOptions, type RunResult } from '../core/run.js';
 import { createSource } from '../sources/index.js';
 import { createSink } from '../sinks/index.js';
-import { loadMapping } from '../mapping/index.js';
 import { openDb, type Db } from '../store/db.js';
 import { StateStore, type DeadLetterRow } from '../store/state.js';
 import { errorMessage, exitCodeFor } from '../errors.js';
@@ -90,6 +89,7 @@ export async function replayDeadLetters(config: Config, options: RunOptions, fil
   let sink;
   try {
     const validators = buildValidators(config);
+    const mappingSettings = runMappingSettings(config, options.log);
     sink = createSink(sinkConfig, { log: options.log, ...(config.adobe ? { auth: config.adobe } : {}) });
     for (const sourceKey of keys) {
       if (options.signal?.aborted) break;
@@ -99,7 +99,7 @@ export async function replayDeadLetters(config: Config, options: RunOptions, fil
         options.log.warn({ source: sourceKey }, 'dead letters of a source that is no longer configured stay open');
         continue;
       }
-      const mapper = loadMapping(configured.mapping, { source: sourceNameOf(configured), ...config.mapping });
+      const mapper = mapperFor(configured, mappingSettings);
       const real = createSource(configured, { baseDir: config.baseDir });
       const decode = real.decodeRaw ? real.decodeRaw.bind(real) : decodeRawJson;
       await real.close?.();

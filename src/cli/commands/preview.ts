@@ -1,9 +1,8 @@
 /** `xdm-feedback preview`: N records of a source, input and XDM side by side, with the validation verdict. Writes nothing. */
 import type { Command } from 'commander';
 import type { JsonObject, SourceItem, XdmEvent } from '../../core/types.js';
-import { selectSources, buildValidators, sourceNameOf } from '../../core/run.js';
+import { selectSources, buildValidators, mapperFor, runMappingSettings } from '../../core/run.js';
 import { createSource } from '../../sources/index.js';
-import { loadMapping } from '../../mapping/index.js';
 import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
 
 export interface PreviewRow {
@@ -48,7 +47,7 @@ export function registerPreviewCommand(program: Command): void {
       await runAction(options, async () => {
         const config = loadConfig(options);
         const configured = selectSources(config, local.source ? [local.source] : undefined)[0]!;
-        const mapper = loadMapping(configured.mapping, { source: sourceNameOf(configured), ...config.mapping });
+        const mapper = mapperFor(configured, runMappingSettings(config));
         const validators = buildValidators(config);
         const source = createSource(configured, { baseDir: config.baseDir });
         const controller = new AbortController();
