@@ -8,8 +8,8 @@ const patterns: Array<[RegExp, string]> = [
   // The lookbehind makes a match start only where a run of local-part characters starts: without it, a long run
   // with no "@" (a 300 KB field) is rescanned from every position, quadratic time that stalls the whole run.
   [/(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?!AdobeOrg\b)[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[email]'],
-  // E.164 or national phone numbers: 8+ digits, optionally led by + and split by spaces/dashes
-  [/(?<![\w.:-])\+?\d(?:[ -]?\d){7,14}(?![\w.:-])/g, '[phone]'],
+  // E.164 or national phone numbers: 8+ digits, optionally led by + and split by spaces/dashes; not dates (YYYY-MM-DD)
+  [/(?<![\w.:-])(?!\d{4}-\d{2}-\d{2}(?!\d))\+?\d(?:[ -]?\d){7,14}(?![\w.:-])/g, '[phone]'],
 ];
 
 export function redactText(text: string): string {

@@ -1,5 +1,7 @@
 /** Redaction: what it scrubs, what it leaves, and that it stays linear on hostile input (it runs on every reason and log line). */
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadMapping } from '../../src/mapping/index.js';
 import { redact, registerSecret } from '../../src/redact.js';
 
 describe('redact', () => {
@@ -26,6 +28,8 @@ describe('redact', () => {
       'at 2024-05-01T10:20:30.000Z',
       'SMTP 5.1.1 user unknown; Twilio 30003',
       'line 17: Unexpected token',
+      "bad time in Updated: '2024-13-45 25:00' is not a valid calendar date and time",
+      'sent 2024-05-06 08:00:00 and 2024-05-06T08:00:00Z',
     ]) {
       expect(redact(text)).toBe(text);
     }
@@ -49,5 +53,19 @@ describe('redact', () => {
       redact(text);
       expect(performance.now() - started, text.slice(0, 20)).toBeLessThan(250);
     }
+  });
+
+  it('a reason that quotes and shortens a value redacts it before cutting (a cut address is no longer recognised)', () => {
+    const mapper = loadMapping(join(import.meta.dirname, '..', '..', 'mappings', 'ovo-feedback.json'), { source: 'ovo-feedback' });
+    const result = mapper.map({
+      commId: 'c-1',
+      status: 'Delivered',
+      channel: 'Email',
+      metadata: { eventId: 'e-1', traceToken: 't', createdAt: 'call +44 7700 900461 or bob_smith+promo@mail.example.co.uk' },
+    });
+    expect(result.kind).toBe('invalid');
+    const reason = (result as { reason: string }).reason;
+    expect(reason).toMatch(/^bad time in metadata\.createdAt: 'call \[phone\] or \[email\]' is not a time/);
+    expect(reason).not.toMatch(/bob_smith/);
   });
 });
