@@ -217,5 +217,5 @@ function expiresInMs(value: unknown): number {
 function describeImsError(body: { error?: unknown; error_description?: unknown } | undefined): string {
   if (!body) return '';
   const parts = [body.error, body.error_description].filter((p): p is string => typeof p === 'string' && p.length > 0);
-  return parts.length ? ` (${redact(parts.join(': ').slice(0, 300))})` : '';
+  return parts.length ? ` (${redact(parts.join(': ')).slice(0, 300)})` : '';
 }

@@ -1,4 +1,5 @@
 /** Provider times → ISO-8601 UTC: epoch numbers, ISO with offset, and zone-less local times in a configured IANA zone. */
+import { redact } from '../redact.js';
 
 /** Times outside this window are treated as bogus (typically epoch seconds read as milliseconds, or vice versa). */
 const MIN_MS = Date.UTC(2000, 0, 1);
@@ -126,7 +127,9 @@ function zoneOffsetMinutes(zone: string): number {
   return sign * (hours * 60 + minutes);
 }
 
-function shorten(text: string): string {
+/** Redacted before it is cut: a cut email address ("jane.doe@exa…") no longer looks like one to redact. */
+function shorten(value: string): string {
+  const text = NUMERIC.test(value) ? value : redact(value);
   return text.length > 40 ? `${text.slice(0, 37)}…` : text;
 }
 

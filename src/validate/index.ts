@@ -77,8 +77,8 @@ function shown(value: unknown): string {
   } catch {
     text = String(value);
   }
-  if (text.length > 80) text = text.slice(0, 77) + '…';
-  return redact(text);
+  text = redact(text); // before cutting: a cut email address is no longer recognised
+  return text.length > 80 ? text.slice(0, 77) + '…' : text;
 }
 
 /** Printable ASCII without `"` or `\`: serialises to exactly length + 2 bytes. */

@@ -61,5 +61,6 @@ export function adobeMessage(body: unknown, text = ''): string {
     if (parts.length) message = parts.join(': ');
   }
   message ??= text.trim() || 'no message';
-  return redact(message.length > 500 ? `${message.slice(0, 500)}…` : message);
+  const safe = redact(message); // before cutting: a cut email address or token is no longer recognised
+  return safe.length > 500 ? `${safe.slice(0, 500)}…` : safe;
 }
