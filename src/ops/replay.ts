@@ -14,6 +14,7 @@ import { openDb, type Db } from '../store/db.js';
 import { StateStore, type DeadLetterRow } from '../store/state.js';
 import { errorMessage, exitCodeFor } from '../errors.js';
 import { listDeadLetters, type DeadLetterFilter } from './dlq.js';
+import { jsonParseProblem } from '../sources/shared/json-lines-source.js';
 
 /** The checkpoint stream a replay advances (its offsets are dead-letter ids); removed when the replay ends. */
 export const REPLAY_STREAM = '@dlq-replay';
@@ -25,7 +26,7 @@ export function decodeRawJson(raw: string): JsonObject | string {
   try {
     value = JSON.parse(raw);
   } catch (error) {
-    return `cannot decode the raw input again: ${errorMessage(error)}`;
+    return `cannot decode the raw input again: ${jsonParseProblem(error)}`;
   }
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : 'cannot decode the raw input again: not a JSON object';
 }

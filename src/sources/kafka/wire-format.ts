@@ -3,6 +3,7 @@ import type { JsonObject } from '../../core/types.js';
 import { unwrapAvroJsonRecord } from '../ovo/avro-json.js';
 import type { WriterSchema } from './avro-types.js';
 import { checkAvroBody } from './avro-guard.js';
+import { jsonParseProblem } from '../shared/json-lines-source.js';
 
 export type Framing = 'auto' | 'confluent' | 'legacy' | 'json';
 
@@ -88,8 +89,7 @@ function decodeJsonText(value: Buffer, start: number): DecodedValue {
   try {
     parsed = JSON.parse(value.toString('utf8', start));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, reason: `JSON value: ${message}` };
+    return { ok: false, reason: `JSON value: ${jsonParseProblem(error)}` };
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'JSON value is not an object' };
   const record = unwrapAvroJsonRecord(parsed as JsonObject);

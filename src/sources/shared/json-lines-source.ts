@@ -108,8 +108,7 @@ export function decodeJsonText(text: string, where: string, position: Position, 
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { kind: 'undecodable', raw: text, reason: `${where}: ${message}`, position };
+    return { kind: 'undecodable', raw: text, reason: `${where}: ${jsonParseProblem(error)}`, position };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { kind: 'undecodable', raw: text, reason: `${where}: not a JSON object (found ${jsonKind(value)})`, position };
@@ -121,6 +120,15 @@ export function decodeJsonText(text: string, where: string, position: Position, 
     record = out;
   }
   return { kind: 'record', record, raw: text, position };
+}
+
+/**
+ * JSON.parse's message without V8's quoted snippet of the input (`Unexpected token 'c', "carol.leak"... is not valid
+ * JSON`): the snippet is cut mid-value, so redaction cannot recognise the email address or number it cuts.
+ */
+export function jsonParseProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/, "[\s\S]*"(?:\.\.\.)? is not valid JSON$/, ' (not valid JSON)');
 }
 
 export function jsonKind(value: unknown): string {
