@@ -14,12 +14,22 @@ export interface LogOptions {
 
 function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redact(value);
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than this (or cyclic), the rest is logged as redacted JSON text rather than passed through unscrubbed.
+  if (depth > 4) return redact(jsonText(value));
   if (value instanceof Error) return { type: value.name, message: redact(value.message) };
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
   return out;
+}
+
+function jsonText(value: object): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return '[unserialisable]';
+  }
 }
 
 export function createLogger(options: LogOptions = {}): Logger {
@@ -28,7 +38,10 @@ export function createLogger(options: LogOptions = {}): Logger {
     level: options.level ?? (process.env.XDM_FEEDBACK_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info',
     base: undefined,
     redact: {
-      paths: ['*.authorization', '*.Authorization', '*.client_secret', '*.clientSecret', '*.access_token', '*.token', 'headers'],
+      paths: [
+        ...['authorization', 'Authorization', 'client_secret', 'clientSecret', 'access_token', 'token'].flatMap((k) => [k, `*.${k}`]),
+        'headers',
+      ],
       censor: '[redacted]',
     },
     hooks: {
