@@ -4,7 +4,7 @@ import type { Config, ConfiguredSource } from '../config/load.js';
 import type { EventValidator, Mapper, Sink, TimeWindow } from './types.js';
 import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
 import { mappingSettingsFor, readTenantSchema } from '../schema-pull/tenant-schema.js';
-import { openDb } from '../store/db.js';
+import { describeSqliteError, openDb } from '../store/db.js';
 import { StateStore } from '../store/state.js';
 import { createSource } from '../sources/index.js';
 import { createSink, type SinkConfig } from '../sinks/index.js';
@@ -113,7 +113,8 @@ export async function runConnector(config: Config, options: RunOptions): Promise
     const exitCode = exitCodeOf(summaries);
     store.finishRun(runId, exitCode, countersOf(summaries));
     return { runId, exitCode, summaries };
-  } catch (error) {
+  } catch (caught) {
+    const error = stateErrorOf(config.state, caught);
     const exitCode = exitCodeFor(error);
     store.finishRun(runId, exitCode, countersOf(summaries), errorMessage(error));
     return { runId, exitCode, summaries, error: errorMessage(error) };
@@ -121,6 +122,15 @@ export async function runConnector(config: Config, options: RunOptions): Promise
     await sink?.close();
     db.close();
   }
+}
+
+/**
+ * A raw SQLite error ("database is locked" from a write that waited out the busy timeout, "database disk image is
+ * malformed") as the StateError that names the state file and what to do; any other error unchanged.
+ */
+export function stateErrorOf(statePath: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? describeSqliteError(statePath, error) : error;
 }
 
 /** The platform name used in `_id`s: the source type, or an ndjson feed's own name. */

@@ -3,7 +3,7 @@
  * (`runs/<id>.json`, optionally a Prometheus textfile). `sync`, every `schedule` tick and `backfill` go through here.
  */
 import type { Config } from '../config/load.js';
-import { runConnector, type RunOptions, type RunResult } from '../core/run.js';
+import { runConnector, stateErrorOf, type RunOptions, type RunResult } from '../core/run.js';
 import { errorMessage } from '../errors.js';
 import { acquireLock, type LockOptions } from './lock.js';
 import { runMetrics, writePrometheusTextfile, writeRunMetrics } from './metrics.js';
@@ -34,6 +34,14 @@ export interface LockedRunResult extends RunResult {
  * A lost lease (another process took it over after our heartbeat lapsed) aborts the run like a SIGTERM.
  */
 export async function runLocked(config: Config, options: RunOptions, locked: LockedRunOptions = {}): Promise<LockedRunResult> {
+  try {
+    return await lockedRun(config, options, locked);
+  } catch (error) {
+    throw stateErrorOf(config.state, error); // e.g. the lease write waited out the busy timeout: name the file
+  }
+}
+
+async function lockedRun(config: Config, options: RunOptions, locked: LockedRunOptions): Promise<LockedRunResult> {
   const lease = await acquireLock(config.state, locked.lockName ?? SYNC_LOCK, {
     ...locked.lock,
     waitMs: locked.waitMs ?? 0,
