@@ -23,6 +23,8 @@ export interface BenchArgs {
   resultsDir: string;
   /** Keep the generated inputs and state databases. */
   keep: boolean;
+  /** Write a V8 CPU profile of every case child into this folder (`node --cpu-prof`). */
+  profileDir?: string;
 }
 
 export const USAGE = `npm run bench [-- options]
@@ -36,7 +38,9 @@ export const USAGE = `npm run bench [-- options]
   --aep-validation     let the local AEP imitation validate each event too (default off: Adobe's CPU, not ours)
   --concurrency N      DCS requests in flight (connector max and floor) (default 8)
   --results DIR        where to write <date>.jsonl and latest.md (default bench/results; "" for none)
-  --keep               keep the generated inputs and state databases`;
+  --keep               keep the generated inputs and state databases
+  --profile DIR        write a CPU profile (.cpuprofile) of every case child into DIR; summarise one with
+                       node dist/bench/profile-summary.js FILE`;
 
 function count(flag: string, value: string | undefined, min: number): number {
   const n = Number(value);
@@ -58,6 +62,7 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
   let concurrency = 8;
   let resultsDir = defaultResultsDir;
   let keep = false;
+  let profileDir: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -97,6 +102,10 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
       case '--keep':
         keep = true;
         break;
+      case '--profile':
+        profileDir = value();
+        if (!profileDir) throw new Error('--profile: give a folder');
+        break;
       case '--help':
       case '-h':
         throw new Error(USAGE);
@@ -115,5 +124,6 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
     concurrency,
     resultsDir,
     keep,
+    ...(profileDir ? { profileDir } : {}),
   };
 }

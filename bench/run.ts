@@ -49,8 +49,9 @@ class Imitation {
   }
 }
 
-async function runChild(spec: CaseSpec): Promise<CaseResult> {
-  const child = fork(join(here, 'case-child.js'), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function runChild(spec: CaseSpec, profileDir: string | undefined): Promise<CaseResult> {
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${spec.name}.cpuprofile`] : [];
+  const child = fork(join(here, 'case-child.js'), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const message = await nextMessage(child, (m): m is CaseMessage => typeof m === 'object' && m !== null && 'type' in m, spec.name);
   await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
   if (message.type === 'error') throw new Error(`${spec.name}: ${message.message}`);
@@ -85,7 +86,7 @@ async function main(args: BenchArgs): Promise<void> {
     mkdirSync(workDir, { recursive: true });
     say(`running ${name}…`);
     const before = await imitation.usage();
-    const result = await runChild({ ...spec, name, endpoints: imitation.endpoints, workDir, concurrency: args.concurrency });
+    const result = await runChild({ ...spec, name, endpoints: imitation.endpoints, workDir, concurrency: args.concurrency }, args.profileDir);
     const after = await imitation.usage();
     const imitationCpuSeconds = (after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs) / 1000;
     const imitationAccepted = after.accepted - before.accepted;
