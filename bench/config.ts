@@ -52,8 +52,10 @@ export function benchConfig(options: BenchConfigOptions): Config {
             ...envelopeFields(),
           }
         : {
+            // Batch files carry bare XDM entities: no DCS header, so no flowId.
             type: 'adobe-batch',
-            ...envelopeFields(),
+            stagingDir: `${options.statePath}.staging`,
+            eventTypes: envelopeFields().eventTypes,
           };
   return buildConfig(
     {
