@@ -14,13 +14,15 @@ import { bytesRead, sourceFiles, totalBytes } from './estimate.js';
 import { runLocked, type LockedRunResult } from './locked-run.js';
 import { createProgress } from './progress.js';
 import { withScratchState } from './scratch-state.js';
-import { chooseSink, type Via } from './via.js';
+import { AUTO_BATCH_THRESHOLD_BYTES, chooseSink, type AutoThresholds, type Via } from './via.js';
 
 export interface BackfillOptions {
   from: Date;
   to: Date;
   sourceIds?: string[];
   via: Via;
+  /** When `via` is `auto`: input still to read at which batch ingestion is chosen (default AUTO_BATCH_THRESHOLD_BYTES). */
+  autoThresholds?: AutoThresholds;
   /** Write the envelopes to this NDJSON file instead of sending (on a scratch copy of the state). */
   dryRunFile?: string;
   log: Logger;
@@ -49,7 +51,7 @@ export async function runBackfill(config: Config, options: BackfillOptions): Pro
   const run = async (cfg: Config, sinkOverride: RunOptions['sinkOverride'], locked: boolean) => {
     const db = openDb(cfg.state);
     const left = files && total !== undefined ? total - bytesRead(db, files) : undefined;
-    const sink = sinkOverride ?? chooseSink(options.via, cfg, left === undefined ? {} : { bytes: left });
+    const sink = sinkOverride ?? chooseSink(options.via, cfg, left === undefined ? {} : { bytes: left }, options.autoThresholds);
     const progress = createProgress({
       log: options.log,
       ...(options.tty !== undefined ? { tty: options.tty } : {}),
@@ -66,7 +68,18 @@ export async function runBackfill(config: Config, options: BackfillOptions): Pro
       ...(options.signal ? { signal: options.signal } : {}),
     };
     try {
-      options.log.info({ from: options.from.toISOString(), to: options.to.toISOString(), sink: sink.type, bytes: total, bytesLeft: left }, 'backfill starting');
+      options.log.info(
+        {
+          from: options.from.toISOString(),
+          to: options.to.toISOString(),
+          via: options.via,
+          sink: sink.type,
+          bytes: total,
+          bytesLeft: left,
+          ...(options.via === 'auto' ? { batchThresholdBytes: options.autoThresholds?.bytes ?? AUTO_BATCH_THRESHOLD_BYTES } : {}),
+        },
+        'backfill starting',
+      );
       const result = await runLocked(cfg, runOptions, {
         lockName: `backfill:${options.from.toISOString()}..${options.to.toISOString()}`,
         ...(locked ? {} : { waitMs: 0 }),

@@ -29,6 +29,37 @@ export interface AutoThresholds {
   records?: number;
 }
 
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1000 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
+};
+
+/**
+ * Parses `--batch-threshold`: input still to read at which `--via auto` switches to batch ingestion, as bytes or a
+ * number with a unit (`500MB`, `1.5 GiB`, `64mib`; KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024). Returns bytes.
+ */
+export function parseBatchThreshold(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  const bytes = match && unit !== undefined ? Math.round(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new ConfigError(`--batch-threshold ${value}: give a size of input, e.g. 500MB, 2GiB or a number of bytes (1 or more)`);
+  }
+  return bytes;
+}
+
 export function parseVia(value: string | undefined): Via {
   if (value === undefined) return 'auto';
   if (!(VIAS as readonly string[]).includes(value)) throw new ConfigError(`--via ${value}: use one of ${VIAS.join(', ')}`);
