@@ -207,7 +207,12 @@ export type KillPlan =
   /** SIGKILL once the imitation accepted `events` more events in this run (mid-stream, sends in flight). */
   | { kind: 'progress'; events: number }
   /** The process SIGKILLs itself after the n-th acknowledged unit, before committing it (XDM_FEEDBACK_CRASH_AFTER_ACK). */
-  | { kind: 'after-ack'; unit: number };
+  | { kind: 'after-ack'; unit: number }
+  /**
+   * SIGKILL once the imitation received `count` more requests on routes whose name starts with one of `routes`
+   * (e.g. `import.` and `catalog.`: lands between creating, uploading, completing and polling a batch).
+   */
+  | { kind: 'requests'; routes: string[]; count: number };
 
 export interface KillRecord {
   plan: KillPlan;
@@ -218,6 +223,8 @@ export interface KillRecord {
   acceptedInRun: number;
   /** `_id`s accepted during this run but not in the ledger after it: acknowledged (or in flight) and not committed. */
   uncommitted: string[];
+  /** `_id`s accepted by any run so far and not in the ledger after this one (a resumed batch may be acknowledged in a later run). */
+  acceptedNotCommitted: number;
   /** Ledger ids the imitation never accepted (must stay empty: that would be a lost event). */
   ledgerNotAccepted: string[];
 }
@@ -232,6 +239,15 @@ export function ledgerIds(statePath: string): Set<string> {
   }
 }
 
+/** Requests the imitation received on routes whose name starts with one of `prefixes`. */
+export function requestCount(aep: AepLocal, prefixes: string[]): number {
+  let total = 0;
+  for (const [route, byStatus] of Object.entries(aep.stats().requests)) {
+    if (prefixes.some((p) => route.startsWith(p))) total += Object.values(byStatus).reduce((a, n) => a + n, 0);
+  }
+  return total;
+}
+
 /** Runs `sync` once under `plan`, kills it, waits for the imitation to settle and records what the kill left behind. */
 export async function runAndKill(cli: CrashCli, aep: AepLocal, plan: KillPlan, options: { quietMs?: number; args?: string[] } = {}): Promise<KillRecord> {
   const before = aep.acceptedIds().length;
@@ -244,6 +260,10 @@ export async function runAndKill(cli: CrashCli, aep: AepLocal, plan: KillPlan, o
     if (!finished) started.child.kill('SIGKILL');
   } else if (plan.kind === 'progress') {
     while (!finished && aep.acceptedIds().length - before < plan.events) await sleep(1);
+    if (!finished) started.child.kill('SIGKILL');
+  } else if (plan.kind === 'requests') {
+    const requestsBefore = requestCount(aep, plan.routes);
+    while (!finished && requestCount(aep, plan.routes) - requestsBefore < plan.count) await sleep(1);
     if (!finished) started.child.kill('SIGKILL');
   }
   const exit = await started.done;
@@ -263,6 +283,7 @@ export async function runAndKill(cli: CrashCli, aep: AepLocal, plan: KillPlan, o
     exit,
     acceptedInRun: inRun.length,
     uncommitted: [...new Set(inRun.filter((id) => !ledger.has(id)))],
+    acceptedNotCommitted: [...all].filter((id) => !ledger.has(id)).length,
     ledgerNotAccepted: [...ledger].filter((id) => !all.has(id)),
   };
 }
