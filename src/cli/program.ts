@@ -23,6 +23,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--json', 'machine-readable JSON on stdout instead of tables')
     .showHelpAfterError()
+    // Every command's --help lists --config, --state, --json and --log-level too (its examples use them).
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText(
       'after',
       `

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { JsonObject, SourceItem, XdmEvent } from '../../core/types.js';
 import { selectSources, buildValidators, mapperFor, runMappingSettings } from '../../core/run.js';
 import { createSource } from '../../sources/index.js';
+import { ConfigError } from '../../errors.js';
 import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
 
 export interface PreviewRow {
@@ -39,12 +40,26 @@ export function registerPreviewCommand(program: Command): void {
   program
     .command('preview')
     .description('Show N records of a source next to the XDM events they map to, with the validation verdict (reads no checkpoint, writes nothing).')
-    .option('-n, --count <n>', 'how many records', (v) => Number.parseInt(v, 10), 5)
+    .option('-n, --count <n>', 'how many records', '5')
     .option('-s, --source <id>', 'the configured source id (default: the first)')
+    .addHelpText(
+      'after',
+      `
+Reads from the start of the source's input (ignoring checkpoints) and sends nothing. Exit code 0 when every record
+shown maps to a valid event or is a skip (a non-outcome such as OVO Scheduled), 3 when one does not decode, map
+or validate. --json prints one object per record: input, verdict, reason/errors and the XDM event.
+
+Examples:
+  xdm-feedback preview -n 5
+  xdm-feedback preview --source crisisworks -n 20 --json`,
+    )
     .action(async (_opts, command: Command) => {
       const options = globalOptions(command);
-      const local = command.opts() as { count: number; source?: string };
+      const local = command.opts() as { count: string; source?: string };
       await runAction(options, async () => {
+        const count = Number(local.count);
+        // A count that is not a positive whole number would read the whole input instead of N records.
+        if (!/^\d+$/.test(local.count) || count < 1) throw new ConfigError(`--count ${local.count}: give a whole number of records, 1 or more`);
         const config = loadConfig(options);
         const configured = selectSources(config, local.source ? [local.source] : undefined)[0]!;
         const mapper = mapperFor(configured, runMappingSettings(config));
@@ -66,7 +81,7 @@ export function registerPreviewCommand(program: Command): void {
           outer: for await (const batch of source.read({ checkpoint: () => undefined, signal: controller.signal, log: loggerFor(options) })) {
             for (const item of batch) {
               rows.push(toRow(item));
-              if (rows.length >= local.count) break outer;
+              if (rows.length >= count) break outer;
             }
           }
         } finally {

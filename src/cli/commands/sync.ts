@@ -12,7 +12,7 @@ export function registerSyncCommand(program: Command): void {
     .command('sync')
     .description('Read new feedback from every configured source, send it to Adobe, and checkpoint it (one run).')
     .option('-s, --source <id...>', 'only these configured source ids')
-    .option('--dry-run [file]', 'write the exact envelopes to an NDJSON file instead of sending', false)
+    .option('--dry-run [file]', 'write the exact envelopes to an NDJSON file instead of sending; state untouched (file default: xdm-feedback-dry-run.ndjson)')
     .option('--wait [seconds]', 'when another run holds the lock, wait for it (default: exit 1 at once)')
     .option('--metrics-prom <file>', 'also write the run metrics as a Prometheus textfile')
     .addHelpText(

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { XdmEvent } from '../../core/types.js';
 import { buildValidators } from '../../core/run.js';
 import { defaultConfigFiles, globalOptions, print, runAction, loadConfig } from '../context.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { ConfigError } from '../../errors.js';
 import { table } from '../output.js';
 
 interface LineVerdict {
@@ -24,9 +25,20 @@ export function registerValidateCommand(program: Command): void {
     .command('validate')
     .argument('<file>', 'NDJSON file of XDM events or DCS envelopes (e.g. the output of sync --dry-run)')
     .description('Validate XDM ExperienceEvents against the bundled schema (and the pulled tenant schema, when configured).')
+    .addHelpText(
+      'after',
+      `
+Each line is an XDM event or a DCS envelope (its body.xdmEntity is checked). Exit code 0 when every event is valid,
+3 when some are not (the first 50 are listed with their errors; --json lists them all), 2 when the file is missing.
+
+Examples:
+  xdm-feedback sync --dry-run out.ndjson && xdm-feedback validate out.ndjson
+  xdm-feedback validate events.ndjson --config xdm-feedback.yaml --json`,
+    )
     .action(async (file: string, _opts, command: Command) => {
       const options = globalOptions(command);
       await runAction(options, async () => {
+        if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`validate: no file at ${file}`);
         const hasConfig = options.config !== undefined || defaultConfigFiles.some((f) => existsSync(f));
         const validators = buildValidators(hasConfig ? loadConfig(options) : {});
         const verdicts: LineVerdict[] = [];
