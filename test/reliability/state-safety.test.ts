@@ -90,6 +90,27 @@ describe('state safety', () => {
     expect(jsonOf<{ summaries: Array<{ read: number }> }>(rerun).summaries[0]!.read).toBe(300);
   }, 40_000);
 
+  it('a write lock held for less than the busy timeout is waited out: the sync then completes normally', async () => {
+    const workload = buildWorkload(400, 11, { shares: { reject: 0 } });
+    aep.reset();
+    const cli = crashCli(join(root, 'brief-lock'), aep, workload.text);
+    expect((await cli.run(['sync'])).code).toBe(3);
+    writeFileSync(cli.input, workload.text + buildWorkload(200, 12, { prefix: 'later', shares: { reject: 0 } }).text);
+    const db = new Database(cli.state, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+
+    const holder = await holdWriteLock(cli.state);
+    const started = Date.now();
+    const sync = cli.start(['sync', '--json']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await release(holder);
+    const done = await sync.done;
+    expect(done.code, done.stderr).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500); // it waited instead of failing at once
+    expect(jsonOf<{ summaries: Array<{ read: number; sent: number }> }>(done).summaries[0]).toMatchObject({ read: 200 });
+  }, 40_000);
+
   it('the lock taken mid-run: the sync stops with a clear error, commits nothing partial, and the rerun loses nothing', async () => {
     const workload = buildWorkload(6000, 7, { shares: { reject: 0 } });
     aep.reset();
