@@ -1,6 +1,7 @@
 /** One keep-alive HTTP client for Adobe calls: pooled sockets, connect and whole-request timeouts, TLS always verified. */
 import http from 'node:http';
 import https from 'node:https';
+import { isIPv4 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { redact } from '../redact.js';
@@ -128,6 +129,8 @@ export class AdobeHttpClient {
   async request(req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
     if (req.signal?.aborted) throw req.signal.reason;
+    const refused = insecureUrlProblem(req.url);
+    if (refused) throw new HttpNetworkError(`${req.method} ${describeUrl(req.url)}: ${refused}`, 'INSECURE_URL', false);
     // One controller per request, wired by hand and unwired in `finally` (AbortSignal.any on a long-lived caller
     // signal has leaked listeners in some Node versions).
     const controller = new AbortController();
@@ -201,11 +204,32 @@ export class AdobeHttpClient {
 
 function isLoopback(url: string): boolean {
   try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+    return isLoopbackHost(new URL(url).hostname);
   } catch {
     return false;
   }
+}
+
+/** `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (not a name that merely starts with "127."). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return host === 'localhost' || host === '::1' || host === '[::1]' || (isIPv4(host) && host.startsWith('127.'));
+}
+
+/**
+ * Why a URL may not carry Adobe credentials, or undefined when it may: https anywhere, plain http only to a loopback
+ * address (the local imitation). Bearer tokens and client secrets never cross a network in clear text.
+ */
+export function insecureUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not a valid URL';
+  }
+  if (parsed.protocol === 'https:') return undefined;
+  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return undefined;
+  return `refused: Adobe endpoints are reached over https only (plain http is accepted for a loopback address such as the local imitation, not ${parsed.protocol}//${parsed.host})`;
 }
 
 function parseJson(text: string): unknown {

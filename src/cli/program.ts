@@ -11,6 +11,7 @@ import { registerReportCommand } from './commands/report.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerSchemaCommand } from './commands/schema.js';
 import { registerAepLocalCommand } from '../aep-local/cli.js';
+import { enforceTlsVerification } from '../util/tls-verification.js';
 
 export function buildProgram(): Command {
   const program = new Command('xdm-feedback')
@@ -31,6 +32,9 @@ export function buildProgram(): Command {
 Exit codes: 0 ok, 1 fatal error, 2 bad configuration or arguments, 3 finished with dead letters.
 Secrets come only from the environment (ADOBE_CLIENT_SECRET) or a file named in the config.`,
     );
+  program.hook('preAction', () => {
+    if (enforceTlsVerification()) process.stderr.write('xdm-feedback: NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: TLS certificates are always verified\n');
+  });
   program.exitOverride((error) => {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);
     process.exit(2);

@@ -4,6 +4,7 @@ import { dirname, resolve, extname } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { insecureUrlProblem } from '../adobe/http.js';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../redact.js';
 import { topLevelSchema } from './schema.js';
@@ -132,6 +133,7 @@ export function buildConfig(data: unknown, origin: { file?: string; baseDir: str
   if (raw.tenantSchema) config.tenantSchema = resolve(origin.baseDir, raw.tenantSchema);
   if (raw.schedule) config.schedule = { cron: raw.schedule.cron, timezone: raw.schedule.timezone ?? 'UTC' };
   if (raw.retentionDays) config.retentionDays = raw.retentionDays;
+  checkEndpoints(config, raw, where);
   if (config.sink.type !== 'file' && !config.adobe) {
     throw new ConfigError(`${where}: adobe: missing; the ${config.sink.type} sink needs the adobe section (clientId, orgId, sandbox; secret in ADOBE_CLIENT_SECRET)`);
   }
@@ -158,6 +160,21 @@ function resolveMapping(path: string, baseDir: string): string {
   if (existsSync(fromBase)) return fromBase;
   const fromPackage = resolve(packageRoot(), path);
   return existsSync(fromPackage) ? fromPackage : fromBase;
+}
+
+/** Every Adobe endpoint of the file must be https (plain http only to a loopback address): tokens never travel in clear. */
+function checkEndpoints(config: Config, raw: Record<string, any>, where: string): void {
+  const urls: Array<[string, unknown]> = [
+    ['adobe.imsUrl', raw.adobe?.imsUrl],
+    ['adobe.platformUrl', raw.adobe?.platformUrl],
+    ['sink.dcsUrl', config.sink.type === 'adobe-streaming' ? config.sink.dcsUrl : undefined],
+    ['sink.platformUrl', config.sink.type === 'adobe-batch' ? config.sink.platformUrl : undefined],
+  ];
+  for (const [key, url] of urls) {
+    if (typeof url !== 'string') continue;
+    const problem = insecureUrlProblem(url);
+    if (problem) throw new ConfigError(`${where}: ${key}: ${problem}`);
+  }
 }
 
 function resolveAdobeAuth(adobe: Record<string, any>, where: string, baseDir: string): AdobeAuth {
