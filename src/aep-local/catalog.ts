@@ -1,5 +1,6 @@
-/** Catalog: `GET /data/foundation/catalog/batches/{id}` answers an object keyed by the batch id. */
+/** Catalog: `GET /data/foundation/catalog/batches/{id}` and `…/dataSets/{id}` answer an object keyed by the id. */
 import type { Batch } from './batches.js';
+import type { DatasetConfig } from './types.js';
 import { json, type Answer } from './http.js';
 import { problem } from './gateway.js';
 
@@ -36,4 +37,18 @@ export function catalogView(batch: Batch, imsOrg: string, clientId: string): Rec
 export function handleCatalogBatch(batch: Batch | undefined, id: string, imsOrg: string, clientId: string): Answer {
   if (!batch) return problem(404, 'Not Found', `Batch ${id} not found`);
   return json(200, { [batch.id]: catalogView(batch, imsOrg, clientId) });
+}
+
+/** A configured dataset as Catalog shows it (what `schema pull --dataset` reads: its `schemaRef`). */
+export function handleCatalogDataset(dataset: DatasetConfig | undefined, id: string, imsOrg: string): Answer {
+  if (!dataset) return problem(404, 'Not Found', `Dataset ${id} not found`);
+  return json(200, {
+    [dataset.id]: {
+      name: dataset.name ?? dataset.id,
+      imsOrg,
+      schemaRef: dataset.schemaRef,
+      tags: {},
+      version: '1.0.0',
+    },
+  });
 }

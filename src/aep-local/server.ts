@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { MAX_CHUNK_BYTES, MAX_SMALL_FILE_BYTES, type BatchService } from './batches.js';
-import { handleCatalogBatch } from './catalog.js';
+import { handleCatalogBatch, handleCatalogDataset } from './catalog.js';
 import { handleFailed } from './data-access.js';
 import { dcsUnauthorized, handleDcs, payloadTooLarge, type DcsContext } from './dcs.js';
 import type { FaultInjector } from './faults.js';
@@ -89,6 +89,14 @@ function resolve(req: IncomingMessage, segments: string[], query: URLSearchParam
         handle: gated((body, size) => handleImport({ req, method, segments: rest, query, body, size }, ctx.imports)),
       };
     case 'catalog':
+      if (method === 'GET' && fourth === 'dataSets' && rest.length === 2) {
+        return {
+          name: 'catalog.dataset',
+          group: 'catalog',
+          bodyLimit: DEFAULT_BODY_LIMIT,
+          handle: gated(() => handleCatalogDataset(ctx.imports.datasets.get(rest[1]!), rest[1]!, ctx.dcs.credentials.imsOrgId)),
+        };
+      }
       if (method !== 'GET' || fourth !== 'batches' || rest.length !== 2) return undefined;
       return {
         name: 'catalog.batch',
