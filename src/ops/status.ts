@@ -1,5 +1,5 @@
 /** `status`: last runs, per-source lag, ledger counts and open dead letters, read from the state file (read-only, WAL). */
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import type { Stage } from '../core/types.js';
 import { StateError } from '../errors.js';
@@ -91,6 +91,24 @@ export function parseFileOffset(position: string): FileOffset | undefined {
   return out;
 }
 
+/**
+ * Whether the bytes after a checkpoint are only what closes a JSON array export (`]`, commas, white space): the
+ * reader checkpoints after the last element, so a fully read export would otherwise show a few bytes left.
+ */
+function onlyClosingBytes(path: string, offset: number, length: number): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buffer = Buffer.alloc(length);
+    const read = readSync(fd, buffer, 0, length, offset);
+    return /^[\s,\]]*$/.test(buffer.subarray(0, read).toString('utf8'));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 function fileLag(path: string, at: FileOffset | undefined, known: boolean): StreamLag['file'] | undefined {
   let info;
   try {
@@ -104,6 +122,7 @@ function fileLag(path: string, at: FileOffset | undefined, known: boolean): Stre
   const offset = at?.offset ?? 0;
   lag.offset = offset;
   lag.bytesLeft = Math.max(0, info.size - offset);
+  if (lag.bytesLeft > 0 && lag.bytesLeft <= 1024 && onlyClosingBytes(path, offset, lag.bytesLeft)) lag.bytesLeft = 0;
   if (info.size < offset) {
     lag.note = 'the file shrank since its checkpoint; the next run reads it again from the start';
     lag.bytesLeft = info.size;

@@ -25,6 +25,8 @@ Each tick takes the state file's lease lock; a tick that finds another run (a ma
 is skipped with a warning. A failing run is logged and recorded (see \`status\`) and the schedule goes on.
 SIGTERM/SIGINT: the running tick finishes its in-flight batch and commits, the lock is released, exit 0.
 With retentionDays in the config, old ledger/history rows and replayed dead letters are pruned once a day.
+It prints nothing on stdout (--json changes nothing): each run is logged on stderr (JSON lines unless on a
+terminal), written to runs/<id>.json next to the state file and listed by \`status\`.
 
 Examples:
   xdm-feedback schedule --config xdm-feedback.yaml
