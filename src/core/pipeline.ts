@@ -20,6 +20,7 @@ import type {
 } from './types.js';
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { ledgerEntryFor, setRetryCount } from './xdm-fields.js';
+import { inlineUnitStore, type EnrichRequest, type EnrichResult, type UnitStore } from '../store/unit-store.js';
 import { redact } from '../redact.js';
 
 export interface PipelineOptions {
@@ -31,6 +32,8 @@ export interface PipelineOptions {
   validators: EventValidator[];
   sink: Sink;
   store: StateStore;
+  /** Where enrichment and unit commits run (default: on this thread, through `store`). */
+  unitStore?: UnitStore;
   log: Logger;
   signal?: AbortSignal;
   window?: TimeWindow;
@@ -151,13 +154,23 @@ function crashAfterAckHook(): void {
   if (Number.isInteger(n) && n > 0 && ++acknowledgedUnits === n) process.kill(process.pid, 'SIGKILL');
 }
 
+/** Units mapped ahead while the state thread enriches the one before. */
+const MAP_AHEAD = 1;
+/** Unit commits the state thread may still be writing while the run goes on. */
+const COMMITS_IN_FLIGHT = 2;
+
 export async function runPipeline(options: PipelineOptions): Promise<RunSummary> {
   const { source, sourceKey, mapper, validators, sink, store, log, runId } = options;
+  const unitStore = options.unitStore ?? inlineUnitStore(store);
   const started = Date.now();
   const summary = emptySummary(runId, sourceKey, sink.name);
-  const inFlightIds = new Set<string>();
   const maxPending = Math.max(1, sink.maxPendingSends ?? 1);
+  const mapping: MappedUnit[] = [];
   const pending: Array<{ unit: Unit; deliveries: Promise<Delivery[]> }> = [];
+  const committing: Array<Promise<void>> = [];
+  /** The newest unit commit: every commit waits for it, so a failure stops all that follow. */
+  let lastCommit: Promise<void> = Promise.resolve();
+  const inFlight = new InFlightIds();
   // Reading stops on the caller's signal or a failure; sends in flight are only cancelled on a failure, so a
   // SIGTERM still lets the in-flight batch finish and commit.
   const internalAbort = new AbortController();
@@ -184,19 +197,18 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     bump(summary.skippedBy, reason);
   };
 
-  const prepareItem = (unit: Unit, item: SourceItem) => {
+  /** Decode and map one item on this thread; what needs the state (ledger, history) is asked for in `requests`. */
+  const mapItem = (mapped: MappedUnit, item: SourceItem) => {
+    const { unit, candidates, requests } = mapped;
     summary.read++;
     if (item.kind === 'undecodable') return deadLetter(unit, 'decode', item.raw, item.reason, item.position);
-    let t = timer ? performance.now() : 0;
+    const t = timer ? performance.now() : 0;
     const result = mapper.map(item.record);
-    if (timer) t = lap('map', t);
-    if (result.kind === 'invalid') {
-      return deadLetter(unit, 'map', item.raw, result.reason, item.position);
-    }
+    if (timer) lap('map', t);
+    if (result.kind === 'invalid') return deadLetter(unit, 'map', item.raw, result.reason, item.position);
     if (result.kind === 'skip') {
       if (result.sourceEventId && result.message && result.outcome) {
-        store.placeInHistory(sourceKey, result.sourceEventId, result.message, result.outcome);
-        if (timer) lap('enrich', t);
+        requests.push({ sourceEventId: result.sourceEventId, message: result.message, outcome: result.outcome });
       }
       return skip(result.reason);
     }
@@ -205,42 +217,62 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       const t = Date.parse(event.timestamp);
       if ((fromMs !== undefined && t < fromMs) || (toMs !== undefined && t >= toMs)) return skip('outside the time window');
     }
-    if (inFlightIds.has(event._id) || store.isSent(event._id)) {
+    if (inFlight.has(event._id)) {
       summary.alreadySent++;
       return;
     }
-    const retryCount = store.placeInHistory(sourceKey, sourceEventId, message, outcome);
-    setRetryCount(event, retryCount);
+    candidates.push({ event, raw: item.raw, position: item.position, request: requests.length });
+    requests.push({ id: event._id, sourceEventId, message, outcome });
+  };
+
+  const mapUnit = (items: SourceItem[]): MappedUnit => {
+    const mapped: MappedUnit = { unit: { events: [], deadLetters: [], checkpoints: new Map(), positions: [] }, candidates: [], requests: [], enriched: undefined! };
+    for (const item of items) {
+      mapItem(mapped, item);
+      mapped.unit.checkpoints.set(item.position.stream, item.position.offset);
+    }
+    for (const [stream, offset] of mapped.unit.checkpoints) mapped.unit.positions.push({ stream, offset });
+    mapped.enriched = mapped.requests.length > 0 ? unitStore.enrich(sourceKey, mapped.requests) : Promise.resolve([]);
+    mapped.enriched.catch(() => undefined); // observed in finishUnit
+    mapped.seq = inFlight.mapped();
+    return mapped;
+  };
+
+  /** With the state's answers: retryCount, repeats, validation and the JSON text of every event of the unit. */
+  const finishUnit = async (mapped: MappedUnit): Promise<Unit> => {
+    let t = timer ? performance.now() : 0;
+    const results = await mapped.enriched;
     if (timer) t = lap('enrich', t);
-    for (const validator of validators) {
-      const errors = validator.validate(event);
+    const { unit } = mapped;
+    for (const candidate of mapped.candidates) {
+      const { event } = candidate;
+      const answer = results[candidate.request]!;
+      if (answer.sent || inFlight.has(event._id)) {
+        summary.alreadySent++;
+        continue;
+      }
+      setRetryCount(event, answer.retryCount);
+      const errors = firstErrors(validators, event);
+      if (timer) t = lap('validate', t);
       if (errors) {
-        return deadLetter(unit, 'validate', item.raw, `the mapped XDM event is invalid: ${errors.slice(0, 3).join('; ')}`, item.position, {
+        deadLetter(unit, 'validate', candidate.raw, `the mapped XDM event is invalid: ${errors.slice(0, 3).join('; ')}`, candidate.position, {
           errors,
           eventId: event._id,
         });
+        continue;
       }
+      inFlight.add(event._id);
+      unit.events.push({
+        outbound: { id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) },
+        ledger: ledgerEntryFor(event, sourceKey, sink.name),
+        raw: candidate.raw,
+        position: candidate.position,
+      });
+      if (timer) t = lap('serialise', t);
     }
-    if (timer) t = lap('validate', t);
-    inFlightIds.add(event._id);
-    unit.events.push({
-      outbound: { id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) },
-      ledger: ledgerEntryFor(event, sourceKey, sink.name),
-      raw: item.raw,
-      position: item.position,
-    });
-    if (timer) lap('serialise', t);
-  };
-
-  const prepareUnit = store.db.transaction((items: SourceItem[]): Unit => {
-    const unit: Unit = { events: [], deadLetters: [], checkpoints: new Map(), positions: [] };
-    for (const item of items) {
-      prepareItem(unit, item);
-      unit.checkpoints.set(item.position.stream, item.position.offset);
-    }
-    for (const [stream, offset] of unit.checkpoints) unit.positions.push({ stream, offset });
+    inFlight.finished(mapped.seq);
     return unit;
-  });
+  };
 
   const commitHead = async () => {
     const head = pending.shift()!;
@@ -264,18 +296,30 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         });
       }
     });
-    store.commitUnit({
+    const commit = {
       runId,
       source: sourceKey,
       checkpoints: [...unit.checkpoints].map(([stream, position]) => ({ stream, position })),
       accepted,
       deadLetters: unit.deadLetters,
+    };
+    const ids = unit.events.map((e) => e.outbound.id);
+    // Commits are written one after the other, each only once the one before is confirmed: a failed commit stops
+    // every later one, so a checkpoint never moves past records whose fate was not written.
+    const confirmed = lastCommit.then(async () => {
+      // The ids stay "in flight" until the ledger has them and every unit enriched before this commit is done.
+      const release = inFlight.releaseAfter(ids);
+      await unitStore.commit(commit);
+      release();
+      await source.commit?.(unit.positions);
+      summary.durationMs = Date.now() - started;
+      options.onProgress?.(summary);
     });
-    for (const prepared of unit.events) inFlightIds.delete(prepared.outbound.id);
-    await source.commit?.(unit.positions);
+    confirmed.catch(() => undefined); // observed below or at the end
+    lastCommit = confirmed;
+    committing.push(confirmed);
+    while (committing.length > COMMITS_IN_FLIGHT) await committing.shift();
     if (timer) lap('commit', t);
-    summary.durationMs = Date.now() - started;
-    options.onProgress?.(summary);
   };
 
   const send = (unit: Unit): Promise<Delivery[]> => {
@@ -289,6 +333,20 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       }
       return deliveries;
     });
+  };
+
+  const sendNext = async () => {
+    const unit = await finishUnit(mapping.shift()!);
+    const t = timer ? performance.now() : 0;
+    const deliveries = send(unit);
+    if (timer) lap('send', t);
+    deliveries.catch(() => undefined); // observed in commitHead; avoid an unhandled rejection meanwhile
+    pending.push({ unit, deliveries });
+    while (pending.length >= maxPending) await commitHead();
+  };
+
+  const allCommitted = async () => {
+    while (committing.length > 0) await committing.shift();
   };
 
   let failure: unknown;
@@ -305,25 +363,21 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       if (options.limit !== undefined && summary.read + batch.length > options.limit) {
         batch = batch.slice(0, Math.max(0, options.limit - summary.read));
       }
-      if (batch.length > 0) {
-        const unit = prepareUnit(batch);
-        const sendStarted = timer ? performance.now() : 0;
-        const deliveries = send(unit);
-        if (timer) lap('send', sendStarted);
-        deliveries.catch(() => undefined); // observed in commitHead; avoid an unhandled rejection meanwhile
-        pending.push({ unit, deliveries });
-      }
-      while (pending.length >= maxPending) await commitHead();
+      if (batch.length > 0) mapping.push(mapUnit(batch));
+      while (mapping.length > MAP_AHEAD) await sendNext();
       if (internalAbort.signal.aborted || (options.limit !== undefined && summary.read >= options.limit)) break;
       if (timer) readStarted = performance.now();
     }
+    while (mapping.length > 0) await sendNext();
     while (pending.length > 0) await commitHead();
+    await allCommitted();
     await sink.finish?.();
   } catch (error) {
     failure = error;
     // Settle what was already acknowledged before the failure, in order; stop at the first unit that failed.
     internalAbort.abort();
     sinkAbort.abort();
+    mapping.length = 0; // mapped but not sent: their checkpoint was not written, the next run reads them again
     while (pending.length > 0) {
       try {
         await commitHead();
@@ -331,6 +385,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         break;
       }
     }
+    for (const confirmed of committing) await confirmed.catch(() => undefined);
   } finally {
     signal?.removeEventListener('abort', stop);
   }
@@ -341,6 +396,74 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   if (failure !== undefined) throw Object.assign(failure as object, { summary });
   log.debug({ summary }, 'pipeline finished');
   return summary;
+}
+
+/** Readable errors of the first validator that rejects the event, or undefined. */
+function firstErrors(validators: EventValidator[], event: XdmEvent): string[] | undefined {
+  for (const validator of validators) {
+    const errors = validator.validate(event);
+    if (errors) return errors;
+  }
+  return undefined;
+}
+
+interface Candidate {
+  event: XdmEvent;
+  raw: string;
+  position: Position;
+  /** Index of its request in the unit's enrichment. */
+  request: number;
+}
+
+/** A unit between mapping (this thread) and sending: its state look-ups may still be under way. */
+interface MappedUnit {
+  unit: Unit;
+  candidates: Candidate[];
+  requests: EnrichRequest[];
+  enriched: Promise<EnrichResult[]>;
+  seq?: number;
+}
+
+/**
+ * `_id`s sent but not yet in the ledger as the state thread sees it. An id leaves the set only when its unit is
+ * committed and every unit whose ledger look-up was asked for before that commit has been finished: such a unit was
+ * told "not sent" and relies on this set to recognise the repeat.
+ */
+class InFlightIds {
+  private readonly ids = new Set<string>();
+  private mappedSeq = 0;
+  private finishedSeq = 0;
+  private readonly waiting: Array<{ ids: string[]; afterSeq: number; committed: boolean }> = [];
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+  add(id: string): void {
+    this.ids.add(id);
+  }
+  /** A unit's look-ups were asked for; returns its sequence number. */
+  mapped(): number {
+    return ++this.mappedSeq;
+  }
+  /** The unit with this sequence number has used its look-ups. */
+  finished(seq: number | undefined): void {
+    if (seq !== undefined) this.finishedSeq = Math.max(this.finishedSeq, seq);
+    this.drain();
+  }
+  /** Returns the function to call once these ids are committed. */
+  releaseAfter(ids: string[]): () => void {
+    const entry = { ids, afterSeq: this.mappedSeq, committed: false };
+    this.waiting.push(entry);
+    return () => {
+      entry.committed = true;
+      this.drain();
+    };
+  }
+  private drain(): void {
+    while (this.waiting.length > 0 && this.waiting[0]!.committed && this.waiting[0]!.afterSeq <= this.finishedSeq) {
+      for (const id of this.waiting.shift()!.ids) this.ids.delete(id);
+    }
+  }
 }
 
 /** Everything an event needs besides its record, for replaying dead letters through the same path. */

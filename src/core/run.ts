@@ -6,6 +6,7 @@ import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
 import { mappingSettingsFor, readTenantSchema } from '../schema-pull/tenant-schema.js';
 import { describeSqliteError, openDb } from '../store/db.js';
 import { StateStore } from '../store/state.js';
+import { threadedUnitStore, type UnitStore } from '../store/unit-store.js';
 import { createSource } from '../sources/index.js';
 import { createSink, type SinkConfig } from '../sinks/index.js';
 import { loadMapping } from '../mapping/index.js';
@@ -74,11 +75,13 @@ export async function runConnector(config: Config, options: RunOptions): Promise
   const runId = store.startRun(options.command, options.sourceIds?.join(',') || undefined, sinkConfig.type);
   const summaries: RunSummary[] = [];
   let sink: Sink | undefined;
+  let unitStore: UnitStore | undefined;
   try {
     const sources = selectSources(config, options.sourceIds);
     const validators = buildValidators(config);
     const mappingSettings = runMappingSettings(config, options.log);
     sink = createSink(sinkConfig, { log: options.log, ...(config.adobe ? { auth: config.adobe } : {}) });
+    unitStore = await threadedUnitStore(config.state, store);
     for (const configured of sources) {
       if (options.signal?.aborted) break;
       const mapper = mapperFor(configured, mappingSettings);
@@ -95,6 +98,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
             validators,
             sink,
             store,
+            unitStore,
             log: options.log,
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.window ? { window: options.window } : {}),
@@ -120,6 +124,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
     return { runId, exitCode, summaries, error: errorMessage(error) };
   } finally {
     await sink?.close();
+    await unitStore?.close();
     db.close();
   }
 }

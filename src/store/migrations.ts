@@ -81,4 +81,26 @@ export const migrations: readonly string[] = [
   ALTER TABLE ledger ADD COLUMN failure_reason TEXT;
   CREATE INDEX dead_letters_created ON dead_letters (created_at);
   `,
+  // 3: history as one B-tree keyed the way retryCount reads it (message, channel, provider time). The old table had
+  // a rowid tree, a primary-key index and a message index: three random-order writes per event, the largest cost of a
+  // sync. A repeated report (same source event id) still lands on the same key and is ignored.
+  `
+  CREATE TABLE history_by_message (
+    source TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    provider_time TEXT NOT NULL,
+    source_event_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    counts_as_retry INTEGER NOT NULL,
+    attempt INTEGER,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (source, message_id, channel, provider_time, source_event_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO history_by_message
+    SELECT source, message_id, channel, provider_time, source_event_id, status, counts_as_retry, attempt, recorded_at
+    FROM history;
+  DROP TABLE history;
+  ALTER TABLE history_by_message RENAME TO history;
+  `,
 ];

@@ -146,7 +146,7 @@ describe.skipIf(!startAepLocal)('operations end to end: the built CLI as a child
   });
 
   it('resumes an interrupted backfill from its own checkpoint, reading every record once and leaving the sync checkpoint alone', async () => {
-    const inWindow = 4000;
+    const inWindow = 8000; // more than the units one run holds in flight (8 sends + 1 mapped ahead, 500 records each)
     const input = ovoRecords(inWindow, { prefix: 'may' }) + ovoRecords(100, { prefix: 'june', month: 5 });
     const cli = makeCli(join(root, 'backfill'), aep, input);
     aep.setFaults({ slowMs: 60 });

@@ -36,6 +36,24 @@ describe('state database', () => {
     }
   });
 
+  it('keeps the message history through the version 3 re-keying, and retryCount still counts it', () => {
+    const path = join(dir, 'history-v2.db');
+    const raw = new Database(path);
+    for (let v = 0; v < 2; v++) raw.exec(migrations[v]!);
+    raw.pragma('user_version = 2');
+    const insert = raw.prepare('INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('src', 'e1', 'm-1', 'sms', 'delay', '2026-01-01T09:00:00Z', 1, null, 'then');
+    insert.run('src', 'e2', 'm-1', 'sms', 'delay', '2026-01-01T10:00:00Z', 1, null, 'then');
+    raw.close();
+    const store = new StateStore(openDb(path));
+    expect(store.db.prepare('SELECT count(*) AS n FROM history').get()).toEqual({ n: 2 });
+    expect(store.placeInHistory('src', 'e3', msg, { status: 'bounce', providerTime: '2026-01-01T11:00:00Z', countsAsRetry: true })).toBe(2);
+    // the old rows are recognised as the same events when reported again
+    expect(store.placeInHistory('src', 'e1', msg, { status: 'delay', providerTime: '2026-01-01T09:00:00Z', countsAsRetry: true })).toBe(0);
+    expect(store.db.prepare('SELECT count(*) AS n FROM history').get()).toEqual({ n: 3 });
+    store.db.close();
+  });
+
   it('refuses a state file from a newer version with a clear error', () => {
     const path = join(dir, 'future.db');
     const raw = new Database(path);
