@@ -40,6 +40,15 @@ export function enrichUnit(store: StateStore, source: string, requests: EnrichRe
   )();
 }
 
+/** Enrichment results as one integer each: -1 for "already sent", else the retryCount. */
+export function encodeResults(results: EnrichResult[]): Int32Array {
+  return Int32Array.from(results, (r) => (r.sent ? -1 : r.retryCount));
+}
+
+function decodeResults(encoded: Int32Array): EnrichResult[] {
+  return Array.from(encoded, (n): EnrichResult => (n < 0 ? { sent: true } : { sent: false, retryCount: n }));
+}
+
 /** Does the work on the calling thread (in-memory databases, replay, tests of the pipeline alone). */
 export function inlineUnitStore(store: StateStore): UnitStore {
   return {
@@ -50,10 +59,12 @@ export function inlineUnitStore(store: StateStore): UnitStore {
 }
 
 /** Messages between the pipeline and the worker. */
-type WorkerOp = { op: 'enrich'; source: string; requests: EnrichRequest[] } | { op: 'commit'; unit: UnitCommit } | { op: 'close' };
+// Payloads cross the thread boundary as JSON text and a typed array: structured cloning 500 small objects per unit
+// cost the main thread more than the SQLite work it hands off.
+type WorkerOp = { op: 'enrich'; source: string; requests: string } | { op: 'commit'; unit: string } | { op: 'close' };
 export type WorkerRequest = WorkerOp & { seq: number };
 export type WorkerAnswer =
-  | { seq: number; ok: true; results?: EnrichResult[] }
+  | { seq: number; ok: true; results?: Int32Array }
   | { seq: number; ok: false; message: string; code?: string }
   | { seq: 0; ready: true };
 
@@ -74,7 +85,7 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
   const script = statePath === ':memory:' ? undefined : workerScript();
   if (!script) return inlineUnitStore(store);
   const worker = new Worker(script, { workerData: { statePath } });
-  const waiting = new Map<number, { resolve: (value: EnrichResult[] | undefined) => void; reject: (error: Error) => void }>();
+  const waiting = new Map<number, { resolve: (value: Int32Array | undefined) => void; reject: (error: Error) => void }>();
   let failure: Error | undefined;
   const failAll = (error: Error) => {
     failure ??= error;
@@ -97,7 +108,7 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
   worker.on('error', (error: unknown) => failAll(error instanceof Error ? error : new Error(String(error))));
   worker.on('exit', (code) => failAll(new Error(`the state worker thread stopped (exit code ${code})`)));
   let seq = 0;
-  const call = (request: WorkerOp): Promise<EnrichResult[] | undefined> => {
+  const call = (request: WorkerOp): Promise<Int32Array | undefined> => {
     if (failure) return Promise.reject(failure);
     const message: WorkerRequest = { ...request, seq: ++seq };
     return new Promise((resolve, reject) => {
@@ -107,8 +118,8 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
     });
   };
   return {
-    enrich: async (source, requests) => (await call({ op: 'enrich', source, requests }))!,
-    commit: async (unit) => void (await call({ op: 'commit', unit })),
+    enrich: async (source, requests) => decodeResults((await call({ op: 'enrich', source, requests: JSON.stringify(requests) }))!),
+    commit: async (unit) => void (await call({ op: 'commit', unit: JSON.stringify(unit) })),
     close: async () => {
       if (!failure) await call({ op: 'close' }).catch(() => undefined);
       failure ??= new Error('the state worker thread was closed');

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { v5 } from 'uuid';
+import { EVENT_ID_NAMESPACE, eventIdFor } from '../../src/mapping/event-id.js';
+
+describe('eventIdFor', () => {
+  it('is the RFC 4122 UUID v5 of "<source>:<source event id>" in the xdm-feedback namespace (checked against uuid)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 60 }), (source, id) => {
+        expect(eventIdFor(source, id)).toBe(v5(`${source}:${id}`, EVENT_ID_NAMESPACE));
+      }),
+      { seed: 42, numRuns: 500 },
+    );
+  });
+
+  it('keeps the ids already in state files and at Adobe (a fixed example)', () => {
+    expect(eventIdFor('ovo-feedback', 'evt-1')).toBe(v5('ovo-feedback:evt-1', EVENT_ID_NAMESPACE));
+    expect(eventIdFor('ovo-feedback', 'evt-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
