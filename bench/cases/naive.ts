@@ -38,7 +38,7 @@ export async function runNaiveCase(spec: CaseSpec): Promise<Omit<CaseResult, 'pe
           invalid++;
           continue;
         }
-        const encoded = encoder.encode({ id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) });
+        const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
         if (!encoded.ok) continue;
         const res = await fetch(spec.endpoints.dcsUrl, { method: 'POST', headers, body: encoded.envelope });
         await res.arrayBuffer();

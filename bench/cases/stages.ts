@@ -73,7 +73,7 @@ export async function runStagesCase(spec: CaseSpec): Promise<Omit<CaseResult, 'p
   t = performance.now();
   for (let i = 0; i < mapped.length; i++) {
     const event = mapped[i]!.mapped.event;
-    const encoded = encoder.encode({ id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) });
+    const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
     if (encoded.ok) envelopeBytes += encoded.bytes;
     ledger[i] = ledgerEntryFor(event, mapped[i]!.source, 'adobe-streaming');
   }

@@ -263,7 +263,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       }
       inFlight.add(event._id);
       unit.events.push({
-        outbound: { id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) },
+        outbound: { id: event._id, eventType: event.eventType, json: JSON.stringify(event) },
         ledger: ledgerEntryFor(event, sourceKey, sink.name),
         raw: candidate.raw,
         position: candidate.position,

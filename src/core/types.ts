@@ -111,11 +111,13 @@ export interface EventValidator {
   validate(event: XdmEvent): ValidationErrors;
 }
 
-/** An event ready for a sink; `json` is the serialised entity, built once. */
+/**
+ * An event ready for a sink; `json` is the serialised entity, built once. The event object itself is not kept: units
+ * wait for Adobe's answer for a while, and the text is a fraction of the object graph's memory.
+ */
 export interface OutboundEvent {
   id: string;
   eventType: string;
-  event: XdmEvent;
   json: string;
 }
 

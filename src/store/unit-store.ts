@@ -84,7 +84,8 @@ function workerScript(): string | undefined {
 export async function threadedUnitStore(statePath: string, store: StateStore): Promise<UnitStore> {
   const script = statePath === ':memory:' ? undefined : workerScript();
   if (!script) return inlineUnitStore(store);
-  const worker = new Worker(script, { workerData: { statePath } });
+  // The thread keeps almost nothing alive (prepared statements); a small young generation keeps its memory small.
+  const worker = new Worker(script, { workerData: { statePath }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
   const waiting = new Map<number, { resolve: (value: Int32Array | undefined) => void; reject: (error: Error) => void }>();
   let failure: Error | undefined;
   const failAll = (error: Error) => {
