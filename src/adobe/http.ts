@@ -5,6 +5,7 @@ import { isIPv4 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { redact } from '../redact.js';
+import { requestTimeout } from '../util/request-timeout.js';
 
 export interface HttpClientOptions {
   /** Whole-request deadline: connect, send, wait and read the answer. @default 30000 */
@@ -131,17 +132,8 @@ export class AdobeHttpClient {
     if (req.signal?.aborted) throw req.signal.reason;
     const refused = insecureUrlProblem(req.url);
     if (refused) throw new HttpNetworkError(`${req.method} ${describeUrl(req.url)}: ${refused}`, 'INSECURE_URL', false);
-    // One controller per request, wired by hand and unwired in `finally` (AbortSignal.any on a long-lived caller
-    // signal has leaked listeners in some Node versions).
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onCallerAbort = (): void => controller.abort();
-    req.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const signal = controller.signal;
+    const deadline = requestTimeout(timeoutMs, req.signal);
+    const signal = deadline.signal;
     const started = performance.now();
     let res: AxiosResponse<string>;
     try {
@@ -157,10 +149,9 @@ export class AdobeHttpClient {
       });
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason;
-      throw toNetworkError(error, req.method, req.url, timedOut ? timeoutMs : undefined);
+      throw toNetworkError(error, req.method, req.url, deadline.timedOut() ? timeoutMs : undefined);
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
+      deadline.dispose();
     }
     const text = typeof res.data === 'string' ? res.data : res.data === undefined || res.data === null ? '' : String(res.data);
     const headers: Record<string, string> = {};

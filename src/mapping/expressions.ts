@@ -261,6 +261,22 @@ function compileTemplate(text: string, at: string, scope: CompileScope): Evaluat
  * Compiles any expression: a directive object, an object or array of expressions (a template of the output),
  * or a literal. Problems are reported to the scope with their JSON pointer; the result is then a no-value closure.
  */
+/** An object of the fields whose expressions give a value; undefined when none does (no empty objects in XDM). */
+export function objectOf(entries: ReadonlyArray<readonly [string, Evaluate]>): Evaluate {
+  return (r) => {
+    const out: JsonObject = {};
+    let any = false;
+    for (const [k, fn] of entries) {
+      const v = fn(r);
+      if (v !== undefined) {
+        out[k] = v;
+        any = true;
+      }
+    }
+    return any ? out : undefined;
+  };
+}
+
 export function compileExpression(expr: JsonValue, at: string, scope: CompileScope): Evaluate {
   if (Array.isArray(expr)) {
     const items = expr.map((e, i) => compileExpression(e, `${at}/${i}`, scope));
@@ -278,18 +294,7 @@ export function compileExpression(expr: JsonValue, at: string, scope: CompileSco
   const directiveKeys = keys.filter((k) => k.startsWith('@'));
   if (directiveKeys.length === 0) {
     const entries = keys.filter((k) => k !== '$comment').map((k): [string, Evaluate] => [k, compileExpression(expr[k]!, `${at}/${escapePointer(k)}`, scope)]);
-    return (r) => {
-      const out: JsonObject = {};
-      let any = false;
-      for (const [k, fn] of entries) {
-        const v = fn(r);
-        if (v !== undefined) {
-          out[k] = v;
-          any = true;
-        }
-      }
-      return any ? out : undefined;
-    };
+    return objectOf(entries);
   }
   if (keys.length !== 1) {
     scope.problem(at, `a directive object has exactly one key, found ${keys.map((k) => JSON.stringify(k)).join(', ')} — split it or wrap the other keys`);

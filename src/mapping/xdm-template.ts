@@ -4,7 +4,7 @@
  */
 import type { JsonObject, JsonValue } from '../core/types.js';
 import { loadDefaultSchema } from '../validate/index.js';
-import { asString, compileExpression, escapePointer, type CompileScope, type Evaluate } from './expressions.js';
+import { asString, compileExpression, escapePointer, objectOf, type CompileScope, type Evaluate } from './expressions.js';
 import { validEmail } from './identity.js';
 import type { TimeParser } from './time.js';
 
@@ -127,18 +127,7 @@ function compileNode(value: JsonValue, node: SchemaNode | undefined, at: string,
       }
       entries.push([key, compileNode(sub, child, here, scope, time, false)]);
     }
-    return (r) => {
-      const out: JsonObject = {};
-      let any = false;
-      for (const [k, fn] of entries) {
-        const v = fn(r);
-        if (v !== undefined) {
-          out[k] = v;
-          any = true;
-        }
-      }
-      return any ? out : undefined;
-    };
+    return objectOf(entries);
   }
   if (!isDirective(value) && !isObject(value) && !Array.isArray(value) && value !== null && node.enum && !node.enum.includes(value)) {
     scope.problem(at, `${JSON.stringify(value)} is not allowed here — use one of ${node.enum.map(String).join(', ')}`);

@@ -5,6 +5,7 @@ import type { JsonObject } from '../../core/types.js';
 import { AuthError, FatalError, RetryableError } from '../../errors.js';
 import { backoffDelay, parseRetryAfter } from '../../adobe/retry-logic.js';
 import { sleep } from '../../util/sleep.js';
+import { requestTimeout } from '../../util/request-timeout.js';
 
 export interface MasStackClientOptions {
   baseUrl: string;
@@ -94,31 +95,21 @@ export class MasStackClient {
   }
 
   private async fetchPage(url: string, signal: AbortSignal, setRetryAfter: (ms: number | undefined) => void): Promise<Page> {
-    // One controller per request, wired by hand and unwired in `finally` (AbortSignal.any on a long-lived signal
-    // has leaked listeners in some Node versions).
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onAbort = (): void => controller.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = requestTimeout(timeoutMs, signal);
     let response: Response;
     let text: string;
     try {
       response = await fetch(url, {
         headers: { Authorization: `Bearer ${this.options.token}`, Accept: 'application/json' },
-        signal: controller.signal,
+        signal: deadline.signal,
       });
       text = await response.text();
     } catch (error) {
       if (signal.aborted) throw new AbortError(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      throw new RetryableError(timedOut ? `GET ${url} timed out after ${timeoutMs} ms` : `network error on GET ${url}: ${describe(error)}`);
+      throw new RetryableError(deadline.timedOut() ? `GET ${url} timed out after ${timeoutMs} ms` : `network error on GET ${url}: ${describe(error)}`);
     } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      deadline.dispose();
     }
     const status = response.status;
     if (status === 429 || status >= 500) {
