@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { readConfigFile, type Config } from '../config/load.js';
+import { readConfigFile, type Config, type LoadOptions } from '../config/load.js';
 import { redact } from '../redact.js';
 
 export interface GlobalOptions {
@@ -25,14 +25,18 @@ export function loggerFor(options: GlobalOptions): Logger {
   return createLogger(options.logLevel ? { level: options.logLevel } : {});
 }
 
-export function loadConfig(options: GlobalOptions): Config {
+/**
+ * The configuration of `--config` (or ./xdm-feedback.yaml). `secrets: false` for commands that never call Adobe:
+ * they then work without ADOBE_CLIENT_SECRET.
+ */
+export function loadConfig(options: GlobalOptions, load: LoadOptions = {}): Config {
   const file = options.config ?? defaultConfigFiles.find((f) => existsSync(f));
   if (!file) {
     throw new ConfigError(
       `no configuration: pass --config <file> or create ${defaultConfigFiles[0]} (see examples/xdm-feedback.yaml); \`npm start\` runs the demo without one`,
     );
   }
-  const config = readConfigFile(file);
+  const config = readConfigFile(file, load);
   if (options.state) config.state = resolve(options.state);
   return config;
 }

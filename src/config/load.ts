@@ -58,7 +58,17 @@ export function packageRoot(): string {
   return dir;
 }
 
-export function readConfigFile(path: string): Config {
+/** How much of the configuration a command needs. */
+export interface LoadOptions {
+  /**
+   * Resolve the Adobe client secret (default). Commands that never call Adobe (status, report, dlq list…, preview,
+   * validate) pass false: a missing secret then leaves `adobe` out instead of failing, so people who only read the
+   * state do not need it. The rest of the file is checked the same way.
+   */
+  secrets?: boolean;
+}
+
+export function readConfigFile(path: string, options: LoadOptions = {}): Config {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -71,7 +81,7 @@ export function readConfigFile(path: string): Config {
   } catch (error) {
     throw new ConfigError(`${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
-  return buildConfig(data, { file: path, baseDir: dirname(resolve(path)) });
+  return buildConfig(data, { file: path, baseDir: dirname(resolve(path)), ...options });
 }
 
 function describe(errors: ErrorObject[] | null | undefined, prefix: string, where: string): string {
@@ -87,7 +97,7 @@ function describe(errors: ErrorObject[] | null | undefined, prefix: string, wher
 }
 
 /** Validates raw configuration data (from a file, or built in code) and returns a resolved Config. */
-export function buildConfig(data: unknown, origin: { file?: string; baseDir: string }): Config {
+export function buildConfig(data: unknown, origin: { file?: string; baseDir: string } & LoadOptions): Config {
   const where = origin.file ?? 'configuration';
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
   addFormats(ajv);
@@ -129,12 +139,13 @@ export function buildConfig(data: unknown, origin: { file?: string; baseDir: str
     sink: resolveSinkPaths(raw.sink as SinkConfig, origin.baseDir),
   };
   if (origin.file) config.file = origin.file;
-  if (raw.adobe) config.adobe = resolveAdobeAuth(raw.adobe, where, origin.baseDir);
+  const withSecrets = origin.secrets !== false;
+  if (raw.adobe && (withSecrets || hasSecret(raw.adobe, origin.baseDir))) config.adobe = resolveAdobeAuth(raw.adobe, where, origin.baseDir);
   if (raw.tenantSchema) config.tenantSchema = resolve(origin.baseDir, raw.tenantSchema);
   if (raw.schedule) config.schedule = { cron: raw.schedule.cron, timezone: raw.schedule.timezone ?? 'UTC' };
   if (raw.retentionDays) config.retentionDays = raw.retentionDays;
   checkEndpoints(config, raw, where);
-  if (config.sink.type !== 'file' && !config.adobe) {
+  if (config.sink.type !== 'file' && !config.adobe && (withSecrets || !raw.adobe)) {
     throw new ConfigError(`${where}: adobe: missing; the ${config.sink.type} sink needs the adobe section (clientId, orgId, sandbox; secret in ADOBE_CLIENT_SECRET)`);
   }
   return config;
@@ -175,6 +186,12 @@ function checkEndpoints(config: Config, raw: Record<string, any>, where: string)
     const problem = insecureUrlProblem(url);
     if (problem) throw new ConfigError(`${where}: ${key}: ${problem}`);
   }
+}
+
+/** Whether the Adobe client secret the section names is there (without reading it into the config). */
+function hasSecret(adobe: Record<string, any>, baseDir: string): boolean {
+  if (adobe.clientSecretFile) return existsSync(resolve(baseDir, adobe.clientSecretFile));
+  return Boolean(process.env[adobe.clientSecretEnv ?? 'ADOBE_CLIENT_SECRET']);
 }
 
 function resolveAdobeAuth(adobe: Record<string, any>, where: string, baseDir: string): AdobeAuth {

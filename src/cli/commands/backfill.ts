@@ -82,9 +82,13 @@ Examples:
           print(
             options,
             () =>
-              renderSummaries(result.summaries) +
-              (interrupted ? '\n\nstopped early: run the same command again to continue' : '') +
-              (result.error ? `\n\nerror: ${result.error}` : ''),
+              [
+                result.summaries.length > 0 ? renderSummaries(result.summaries) : '',
+                interrupted ? 'stopped early: run the same command again to continue' : '',
+                result.error ? `error: ${result.error}` : '',
+              ]
+                .filter((part) => part !== '')
+                .join('\n\n'),
             () => result,
           );
           return result.exitCode;

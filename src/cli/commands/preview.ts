@@ -60,7 +60,7 @@ Examples:
         const count = Number(local.count);
         // A count that is not a positive whole number would read the whole input instead of N records.
         if (!/^\d+$/.test(local.count) || count < 1) throw new ConfigError(`--count ${local.count}: give a whole number of records, 1 or more`);
-        const config = loadConfig(options);
+        const config = loadConfig(options, { secrets: false }); // reads and maps; never calls Adobe
         const configured = selectSources(config, local.source ? [local.source] : undefined)[0]!;
         const mapper = mapperFor(configured, runMappingSettings(config));
         const validators = buildValidators(config);

@@ -11,7 +11,7 @@ import type { Config } from '../../config/load.js';
 
 /** The config when one is given or found; status also works with only `--state`. */
 export function optionalConfig(options: GlobalOptions): Config | undefined {
-  if (options.config || defaultConfigFiles.some((f) => existsSync(f))) return loadConfig(options);
+  if (options.config || defaultConfigFiles.some((f) => existsSync(f))) return loadConfig(options, { secrets: false });
   return undefined;
 }
 

@@ -45,7 +45,10 @@ Examples:
           }, { dryRun: Boolean(local.dryRun), waitMs: parseWait(local.wait), ...(local.metricsProm ? { metricsProm: resolve(local.metricsProm) } : {}) });
           print(
             options,
-            () => renderSummaries(result.summaries) + (result.error ? `\n\nerror: ${result.error}` : ''),
+            () =>
+              result.summaries.length === 0 && result.error
+                ? `error: ${result.error}`
+                : renderSummaries(result.summaries) + (result.error ? `\n\nerror: ${result.error}` : ''),
             () => result,
           );
           return result.exitCode;

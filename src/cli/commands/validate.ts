@@ -40,7 +40,7 @@ Examples:
       await runAction(options, async () => {
         if (!existsSync(file) || !statSync(file).isFile()) throw new ConfigError(`validate: no file at ${file}`);
         const hasConfig = options.config !== undefined || defaultConfigFiles.some((f) => existsSync(f));
-        const validators = buildValidators(hasConfig ? loadConfig(options) : {});
+        const validators = buildValidators(hasConfig ? loadConfig(options, { secrets: false }) : {});
         const verdicts: LineVerdict[] = [];
         let line = 0;
         for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
