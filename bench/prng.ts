@@ -1,19 +1,12 @@
 /** A small seeded PRNG (mulberry32) and helpers, so every bench input is reproducible from its seed. */
+import { seededRandom } from '../src/util/prng.js';
 
 /** A random source: floats in [0, 1) from a 32-bit seed, the same sequence for the same seed. */
 export class Prng {
-  private state: number;
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
 
   /** An integer in [min, max]. */

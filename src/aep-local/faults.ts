@@ -1,5 +1,5 @@
 /** Decides, per request, which fault (if any) the imitation injects: a scripted step first, else seeded shares. */
-import { seededRandom } from './prng.js';
+import { seededRandom } from '../util/prng.js';
 import type { FaultPlan, FaultRoute } from './types.js';
 
 /** What to do with one request. */

@@ -9,18 +9,10 @@ import Database from 'better-sqlite3';
 import type { AepLocal } from '../../src/aep-local/types.js';
 import { eventIdFor } from '../../src/mapping/index.js';
 import { builtPath } from './built.js';
+import { seededRandom } from '../../src/util/prng.js';
 
-/** A small, fast, seeded generator (mulberry32): the same seed gives the same workload and the same kill points. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed gives the same workload and the same kill points. */
+export const seeded = seededRandom;
 
 /**
  * What must become of one input line:
