@@ -61,7 +61,10 @@ describe('Adobe faults: retried, settled, reconciled; never dropped', () => {
     const workload: Workload = buildWorkload(N, SEED);
     const script = faultScript(Math.ceil((N / BATCH) * 3), seeded(SEED));
     aep.reset();
-    aep.setFaults({ routes: ['ims', 'dcs'], script, tokenExpiresAfterSeconds: 1, rejectIds: (id) => workload.rejected.has(id) });
+    // Tokens die 3 s after issue, so several expire mid-run. They still outlive one request (1 s timeout), its
+    // Retry-After (1 s) and the wait of a concurrent request that shares the new token: with 1 s tokens a token can
+    // be dead before any request gets to use it, and the sink's "401 twice" rule then stops the run (exit 1).
+    aep.setFaults({ routes: ['ims', 'dcs'], script, tokenExpiresAfterSeconds: 3, rejectIds: (id) => workload.rejected.has(id) });
     const cli = crashCli(join(root, 'soak'), aep, workload.text, {
       maxBatchEvents: BATCH,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
