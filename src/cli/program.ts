@@ -35,7 +35,25 @@ Secrets come only from the environment (ADOBE_CLIENT_SECRET) or a file named in 
   program.hook('preAction', () => {
     if (enforceTlsVerification()) process.stderr.write('xdm-feedback: NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored: TLS certificates are always verified\n');
   });
+  // With --json, an argument error (unknown option, missing required option…) is a JSON object on stdout like
+  // every other error, and the help that follows it on a terminal is left out.
+  const wantsJson = () => (program as unknown as { rawArgs?: string[] }).rawArgs?.includes('--json') === true;
+  program.configureOutput({
+    outputError: (text, write) => {
+      if (!wantsJson()) return write(text);
+      process.stderr.write(text);
+      process.stdout.write(JSON.stringify({ error: text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), exitCode: 2 }) + '\n');
+    },
+    writeErr: (text) => {
+      if (!wantsJson()) process.stderr.write(text);
+    },
+  });
   program.exitOverride((error) => {
+    if (error.code === 'commander.help' && error.exitCode !== 0) {
+      // No command given (`xdm-feedback`, `xdm-feedback dlq`): the help went to stderr; that is a usage error.
+      if (wantsJson()) process.stdout.write(JSON.stringify({ error: 'no command given; see --help for the commands', exitCode: 2 }) + '\n');
+      process.exit(2);
+    }
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);
     process.exit(2);
   });

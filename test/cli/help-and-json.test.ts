@@ -52,6 +52,28 @@ describe('--help', () => {
     const unknown = spawnSync(process.execPath, [entry, 'synk'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'synk'/);
+    // No command at all is a usage error too: the help goes to stderr, exit 2.
+    const bare = spawnSync(process.execPath, [entry], { encoding: 'utf8' });
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/^Usage: xdm-feedback \[options\] \[command\]/);
+    expect(spawnSync(process.execPath, [entry, 'dlq'], { encoding: 'utf8' }).status).toBe(2);
+  });
+
+  it('with --json, argument errors and a missing command are JSON on stdout too (exit 2), without the help', () => {
+    const entry = builtPath('src/cli/main.js');
+    const cases: Array<[string[], string]> = [
+      [['sync', '--bogus', '--json'], "unknown option '--bogus'"],
+      [['report', '--json'], "required option '--html <file>' not specified"],
+      [['synk', '--json'], "unknown command 'synk' (Did you mean sync?)"],
+      [['--json'], 'no command given; see --help for the commands'],
+      [['dlq', '--json'], 'no command given; see --help for the commands'],
+    ];
+    for (const [args, error] of cases) {
+      const run = spawnSync(process.execPath, [entry, ...args], { encoding: 'utf8' });
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(JSON.parse(run.stdout), args.join(' ')).toEqual({ error, exitCode: 2 });
+      expect(run.stderr, args.join(' ')).not.toContain('Usage:');
+    }
   });
 });
 
