@@ -14,7 +14,7 @@ let counter = 0;
 function events(n: number): OutboundEvent[] {
   return Array.from({ length: n }, () => {
     const event = { ...template, _id: `aimd-${counter++}` } as XdmEvent;
-    return { id: event._id, eventType: 'message.feedback', event, json: JSON.stringify(event) };
+    return { id: event._id, eventType: 'message.feedback', json: JSON.stringify(event) };
   });
 }
 
