@@ -19,6 +19,7 @@ import { redact } from '../../redact.js';
 import { resolveStreamingConfig, type AdobeStreamingConfig, type ResolvedStreamingConfig } from './config.js';
 import { DcsClient, adobeMessage } from './client.js';
 import { EnvelopeEncoder, batchBytes, fitsAlone, planBatches } from './encode.js';
+import { setMaxListeners } from 'node:events';
 
 /** Time as the sink sees it; tests inject a virtual clock so backoffs and deadlines take no real time. */
 export interface SinkClock {
@@ -151,6 +152,7 @@ export class AdobeStreamingSink implements Sink {
 
     // One fatal error stops every batch of this call; the caller's abort does too.
     const stop = new AbortController();
+    setMaxListeners(0, stop.signal); // every batch of this call listens on it; a large unit has more than Node's 10
     const onAbort = (): void => stop.abort(signal?.reason);
     if (signal?.aborted) throw signal.reason;
     signal?.addEventListener('abort', onAbort, { once: true });
