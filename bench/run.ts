@@ -50,7 +50,7 @@ class Imitation {
 }
 
 async function runChild(spec: CaseSpec, profileDir: string | undefined): Promise<CaseResult> {
-  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${spec.name}.cpuprofile`] : [];
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []; // one file per thread (the state thread too)
   const child = fork(join(here, 'case-child.js'), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const message = await nextMessage(child, (m): m is CaseMessage => typeof m === 'object' && m !== null && 'type' in m, spec.name);
   await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));

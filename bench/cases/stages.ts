@@ -53,7 +53,7 @@ export async function runStagesCase(spec: CaseSpec): Promise<Omit<CaseResult, 'p
   const store = new StateStore(db);
   const enrich = db.transaction((slice: typeof mapped) => {
     for (const { source, mapped: m } of slice) {
-      if (store.isSent(m.event._id)) continue;
+      if (store.isSent(m.event._id, m.event.timestamp)) continue;
       setRetryCount(m.event, store.placeInHistory(source, m.sourceEventId, m.message, m.outcome));
     }
   });

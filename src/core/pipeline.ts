@@ -222,7 +222,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       return;
     }
     candidates.push({ event, raw: item.raw, position: item.position, request: requests.length });
-    requests.push({ id: event._id, sourceEventId, message, outcome });
+    requests.push({ id: event._id, eventTime: event.timestamp, sourceEventId, message, outcome });
   };
 
   const mapUnit = (items: SourceItem[]): MappedUnit => {

@@ -84,7 +84,7 @@ export class StateStore {
     getCheckpoint: Statement<[string, string], { position: string }>;
     listCheckpoints: Statement<[string], { stream: string; position: string }>;
     setCheckpoint: Statement<[string, string, string, string]>;
-    ledgerHas: Statement<[string], { id: string }>;
+    ledgerHas: Statement<[string, string], { id: string }>;
     ledgerInsert: Statement<unknown[]>;
     deadLetterInsert: Statement<Record<string, unknown>>;
     historyInsert: Statement<unknown[]>;
@@ -99,7 +99,7 @@ export class StateStore {
         `INSERT INTO checkpoints (source, stream, position, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (source, stream) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
       ),
-      ledgerHas: db.prepare('SELECT id FROM ledger WHERE id = ?'),
+      ledgerHas: db.prepare('SELECT id FROM ledger WHERE event_time = ? AND id = ?'),
       ledgerInsert: db.prepare(
         `INSERT OR IGNORE INTO ledger (id, source, sink, run_id, sent_at, event_time, event_type, status, channel,
            failure_type, failure_category, failure_code, failure_reason, exclusion_code, retry_count)
@@ -130,8 +130,9 @@ export class StateStore {
     return new Map(this.stmts.listCheckpoints.all(source).map((r) => [r.stream, r.position]));
   }
 
-  isSent(id: string): boolean {
-    return this.stmts.ledgerHas.get(id) !== undefined;
+  /** Whether the ledger has this event (the ledger is keyed by event time and `_id`; both come from the record). */
+  isSent(id: string, eventTime: string): boolean {
+    return this.stmts.ledgerHas.get(eventTime, id) !== undefined;
   }
 
   /**

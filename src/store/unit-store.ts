@@ -15,7 +15,7 @@ import { packageRoot } from '../config/load.js';
 /** One record of a unit, as enrichment needs it. */
 export type EnrichRequest =
   /** A mapped event: skipped when its `_id` is already in the ledger, else placed in its message's history. */
-  | { id: string; sourceEventId: string; message: MessageKey; outcome: Outcome }
+  | { id: string; eventTime: string; sourceEventId: string; message: MessageKey; outcome: Outcome }
   /** A record that is not sent (e.g. OVO Scheduled) but still belongs in its message's history. */
   | { id?: undefined; sourceEventId: string; message: MessageKey; outcome: Outcome };
 
@@ -34,7 +34,7 @@ export interface UnitStore {
 export function enrichUnit(store: StateStore, source: string, requests: EnrichRequest[]): EnrichResult[] {
   return store.db.transaction(() =>
     requests.map((r): EnrichResult => {
-      if (r.id !== undefined && store.isSent(r.id)) return { sent: true };
+      if (r.id !== undefined && store.isSent(r.id, r.eventTime)) return { sent: true };
       return { sent: false, retryCount: store.placeInHistory(source, r.sourceEventId, r.message, r.outcome) };
     }),
   )();

@@ -130,7 +130,7 @@ describe('commitUnit', () => {
       accepted: [{ id: 'id-1', source: 'src', sink: 'file', eventTime: '2026-01-01T00:00:00Z', eventType: 'message.feedback', status: 'sent', channel: 'email' }],
       deadLetters: [{ source: 'src', stage: 'map', raw: '{}', reason: 'unknown status for jane@example.com' }],
     });
-    expect(store.isSent('id-1')).toBe(true);
+    expect(store.isSent('id-1', '2026-01-01T00:00:00Z')).toBe(true);
     expect(store.checkpoint('src', '/data/a.ndjson')).toBe('120');
     const [dead] = store.deadLetters();
     expect(dead?.reason).toBe('unknown status for [email]');
@@ -147,7 +147,7 @@ describe('commitUnit', () => {
         deadLetters: [{ source: 'src', stage: 'nonsense' as never, raw: '{}', reason: 'x' }],
       }),
     ).toThrow();
-    expect(store.isSent('id-2')).toBe(false);
+    expect(store.isSent('id-2', 't')).toBe(false);
     expect(store.checkpoint('src', 'f')).toBeUndefined();
   });
 });

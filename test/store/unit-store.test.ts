@@ -17,9 +17,9 @@ const freshPath = () => join(dir, `state-${n++}.db`);
 const outcome = (t: string, countsAsRetry = true) => ({ status: countsAsRetry ? 'delay' : 'delivered', providerTime: t, countsAsRetry });
 const message = { messageId: 'm-1', channel: 'email' };
 const requests: EnrichRequest[] = [
-  { id: 'id-1', sourceEventId: 'e1', message, outcome: outcome('2026-01-01T09:00:00Z') },
+  { id: 'id-1', eventTime: '2026-01-01T09:00:00Z', sourceEventId: 'e1', message, outcome: outcome('2026-01-01T09:00:00Z') },
   { sourceEventId: 'e2', message, outcome: outcome('2026-01-01T10:00:00Z') }, // a skipped record, history only
-  { id: 'id-3', sourceEventId: 'e3', message, outcome: outcome('2026-01-01T11:00:00Z', false) },
+  { id: 'id-3', eventTime: '2026-01-01T11:00:00Z', sourceEventId: 'e3', message, outcome: outcome('2026-01-01T11:00:00Z', false) },
 ];
 
 describe('the state worker thread', () => {
@@ -52,7 +52,7 @@ describe('the state worker thread', () => {
       deadLetters: [{ source: 'src', stage: 'map', raw: '{}', reason: 'unknown status' }],
     });
     expect(main.checkpoint('src', 'a.ndjson')).toBe('4096');
-    expect(main.isSent('id-1')).toBe(true);
+    expect(main.isSent('id-1', '2026-01-01T09:00:00Z')).toBe(true);
     expect(main.deadLetters()).toHaveLength(1);
     expect(await threaded.enrich('src', requests)).toEqual([{ sent: true }, { sent: false, retryCount: 0 }, { sent: false, retryCount: 1 }]);
     await threaded.close();
