@@ -1,6 +1,6 @@
 /** Opens the SQLite state file: WAL, busy timeout, forward-only migrations, clear errors when locked or corrupt. */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StateError } from '../errors.js';
 import { migrations } from './migrations.js';
@@ -17,7 +17,12 @@ export interface OpenOptions {
 }
 
 export function openDb(path: string, options: OpenOptions = {}): Db {
-  if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  // The state holds personal data (dead letters keep the raw record): a new folder and file are the owner's only.
+  // SQLite gives the -wal and -shm files the database file's permissions.
+  if (path !== ':memory:' && !options.readonly) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  }
   let db: Db;
   try {
     db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });

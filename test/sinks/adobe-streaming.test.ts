@@ -349,6 +349,35 @@ describe('adobe-streaming sink: authentication and fatal answers', () => {
     expect(server.requestsTo('/ims/')).toHaveLength(2);
   });
 
+  it('retries when the token it is handed after a 401 was fetched earlier by another request and has expired too', async () => {
+    // Tokens in the order the provider hands them out: the second was cached by a concurrent request before this
+    // request's 401 (no new fetch), so its refusal says nothing about the credentials.
+    const handed = ['expired-one-zz', 'expired-two-zz', 'fresh-three-zz'];
+    let fetches = 1;
+    let index = 0;
+    const tokens = {
+      get fetches() {
+        return fetches;
+      },
+      getToken: async () => handed[index]!,
+      invalidate: (token?: string) => {
+        if (token === handed[index]) index++;
+        if (index === 2) fetches++; // only the third token is fetched after the refusals
+      },
+    };
+    server.fallback((req) =>
+      req.headers.authorization === 'Bearer fresh-three-zz' ? acceptAll(req) : { status: 401, body: { error_code: '401013', message: 'Oauth token is not valid' } },
+    );
+    const sink = new AdobeStreamingSink(
+      { type: 'adobe-streaming', dcsUrl: server.url, inletId: INLET, datasetId: 'd', schemaRef: SCHEMA },
+      { log: silentLogger, tokens, identity: { clientId: 'client-1', orgId: 'ORG1@AdobeOrg' }, clock: virtualClock() },
+    );
+    sinks.push(sink);
+    const deliveries = await sink.send(makeEvents(2));
+    expect(deliveries.every((d) => d.kind === 'accepted')).toBe(true);
+    expect(dcsRequests().map((r) => r.headers.authorization)).toEqual(['Bearer expired-one-zz', 'Bearer expired-two-zz', 'Bearer fresh-three-zz']);
+  });
+
   it('fails with a FatalError carrying Adobe’s message on 403', async () => {
     server.enqueue({ status: 403, body: { error_code: '403003', message: 'Api Key is invalid' } });
     const error = await makeSink().send(makeEvents(1)).catch((e: unknown) => e);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openDb, schemaVersion } from '../../src/store/db.js';
@@ -18,6 +18,16 @@ describe('state database', () => {
     const db = openDb(join(dir, 'new.db'));
     expect(schemaVersion(db)).toBe(migrations.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('creates a new state folder and file (and its WAL) readable by the owner only: dead letters hold personal data', () => {
+    const path = join(dir, 'private', 'nested', 'state.db');
+    const db = openDb(path);
+    new StateStore(db).startRun('sync', undefined, undefined); // a write, so the WAL exists
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'private', 'nested')).mode & 0o777).toBe(0o700);
     db.close();
   });
 

@@ -175,7 +175,8 @@ export class AdobeStreamingSink implements Sink {
   /** Delivers one batch until every item has a verdict; splits on 413. Throws only on fatal errors or abort. */
   private async deliver(batch: Item[], results: Array<Delivery | undefined>, signal: AbortSignal, chain: Chain): Promise<void> {
     let pending = batch;
-    let reauthed = false;
+    /** The token DCS last refused and how many tokens had been fetched then. */
+    let refusal: { token: string; fetches: number } | undefined;
     while (pending.length > 0) {
       if (signal.aborted) throw signal.reason;
       const attempt = await this.attempt(pending, signal);
@@ -188,7 +189,7 @@ export class AdobeStreamingSink implements Sink {
       } else {
         const { response, token } = attempt;
         const verdict = classifyResponse(response.status, response.body);
-        if (verdict !== 'reauth') reauthed = false;
+        if (verdict !== 'reauth') refusal = undefined;
         switch (verdict) {
           case 'ok':
             for (const item of pending) this.accept(results, item);
@@ -219,13 +220,15 @@ export class AdobeStreamingSink implements Sink {
             if (!this.tokens) {
               throw new AuthError(`DCS answered 401 to POST ${describeUrl(this.client.url)}: ${message}. The inlet requires authentication; add the adobe section and set sink.authenticated: true`);
             }
-            if (reauthed) {
+            // Bad credentials only when a token fetched after the last refusal (or the same token) is refused again:
+            // a token another request fetched earlier may simply have expired too (short-lived tokens, slow answers).
+            if (refusal && (token === refusal.token || this.tokens.fetches > refusal.fetches)) {
               throw new AuthError(
                 `DCS refused a freshly fetched IMS token (401 twice to POST ${describeUrl(this.client.url)}): ${message}. ` +
                   'Check that the OAuth project has access to this organisation and sandbox.',
               );
             }
-            reauthed = true;
+            refusal = { token: token ?? '', fetches: refusal?.fetches ?? this.tokens.fetches };
             this.tokens.invalidate(token);
             this.log.info('DCS answered 401; fetching a new IMS token');
             continue;
