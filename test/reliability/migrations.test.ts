@@ -24,6 +24,7 @@ const root = tempDir('xdmf-migrations-');
 const SHIPPED = [
   'fae2dd858fc203537a99c2497a9e82d15ce2f2bb8c94da697d8bcb111f3a0f6a', // 1: the initial schema
   'ef00e80f821d5d80f68b26b973dac8824c7869690bd9ab272e66008b93875cc6', // 2: ledger.failure_reason, dead_letters_created
+  'd9959846b240e08a827704a158e3a782d14c55bb2002d29e92178d21c69ce5e4', // 3: ledger and history keyed in time order
 ];
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
