@@ -38,7 +38,7 @@ describe('file sink', () => {
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
     const encoder = new EnvelopeEncoder(streaming, 'O@AdobeOrg');
-    expect(lines).toEqual(events.map((e) => (encoder.encode(e) as { envelope: string }).envelope));
+    expect(lines).toEqual(events.map((e) => (encoder.encode(e) as { envelope: Buffer }).envelope.toString('utf8')));
     expect(JSON.parse(lines[3]!).header.datasetId).toBe('ds-tr');
   });
 

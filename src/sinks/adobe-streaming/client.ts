@@ -34,7 +34,7 @@ export class DcsClient {
   }
 
   /** Posts envelopes. Throws HttpNetworkError (no answer), RetryableError/AuthError (IMS), or the abort reason. */
-  async post(envelopes: readonly string[], signal?: AbortSignal): Promise<DcsAnswer> {
+  async post(envelopes: readonly Buffer[], signal?: AbortSignal): Promise<DcsAnswer> {
     const token = this.options.tokens ? await this.options.tokens.getToken(signal) : undefined;
     const headers: Record<string, string> = {
       'content-type': 'application/json',

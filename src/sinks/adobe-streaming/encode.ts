@@ -1,10 +1,14 @@
-/** Builds DCS XDM envelopes and batch bodies by string concatenation around the pre-serialised entity; plans batches. */
+/**
+ * Builds DCS XDM envelopes around the pre-serialised entity and batch bodies from them; plans batches. Envelopes are
+ * UTF-8 bytes from the start: a batch body is then one Buffer.concat off the JavaScript heap, instead of a string of
+ * up to 1 MB (in V8's large-object space, freed only by a full collection) converted to bytes again by the client.
+ */
 import type { OutboundEvent } from '../../core/types.js';
 import { XDM_FULL_CONTENT_TYPE, type EnvelopeConfig, type SchemaRefConfig } from './config.js';
 
 /** An envelope ready to send, with its UTF-8 size. */
 export interface EncodedEnvelope {
-  envelope: string;
+  envelope: Buffer;
   bytes: number;
 }
 
@@ -50,8 +54,8 @@ export class EnvelopeEncoder {
     if (json.length < 2 || json.charCodeAt(0) !== 0x7b /* { */) {
       return { ok: false, reason: 'ingest: the serialised event is not a JSON object' };
     }
-    const envelope = prefix + json + ENVELOPE_SUFFIX;
-    return { ok: true, envelope, bytes: Buffer.byteLength(envelope, 'utf8') };
+    const envelope = Buffer.from(prefix + json + ENVELOPE_SUFFIX, 'utf8');
+    return { ok: true, envelope, bytes: envelope.length };
   }
 }
 
@@ -67,9 +71,21 @@ function envelopePrefix(t: { imsOrgId: string | undefined; flowId: string | unde
   return `{"header":${JSON.stringify(header)},"body":{"xdmMeta":${JSON.stringify({ schemaRef })},"xdmEntity":`;
 }
 
+const OPEN_BYTES = Buffer.from(BODY_OPEN);
+const CLOSE_BYTES = Buffer.from(BODY_CLOSE);
+const COMMA_BYTES = Buffer.from(',');
+
 /** The request body of a DCS batch call: `{"messages":[env,env,…]}`. */
-export function batchBody(envelopes: readonly string[]): string {
-  return BODY_OPEN + envelopes.join(',') + BODY_CLOSE;
+export function batchBody(envelopes: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [OPEN_BYTES];
+  let total = OPEN_BYTES.length + CLOSE_BYTES.length;
+  envelopes.forEach((envelope, i) => {
+    if (i > 0) parts.push(COMMA_BYTES);
+    parts.push(envelope);
+    total += envelope.length + (i > 0 ? 1 : 0);
+  });
+  parts.push(CLOSE_BYTES);
+  return Buffer.concat(parts, total);
 }
 
 /** Size in bytes of a batch body holding envelopes of these sizes. */

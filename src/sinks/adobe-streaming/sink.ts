@@ -49,7 +49,7 @@ export interface AdobeStreamingDeps {
 
 interface Item {
   index: number;
-  envelope: string;
+  envelope: Buffer;
   bytes: number;
 }
 

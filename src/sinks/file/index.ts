@@ -71,7 +71,7 @@ export class FileSink implements Sink {
       }
       const encoded = this.encoder.encode(event);
       if (encoded.ok) {
-        out.push(encoded.envelope);
+        out.push(encoded.envelope.toString('utf8'));
         results.push({ kind: 'accepted' });
       } else {
         results.push({ kind: 'rejected', reason: encoded.reason });
