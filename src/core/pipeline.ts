@@ -86,8 +86,12 @@ export interface RunSummary {
   interrupted: boolean;
 }
 
+/**
+ * What the run keeps of a sent event until the sink's verdict: not its JSON text (the sink has what it needs; a batch
+ * backfill waits minutes for a verdict, and holding 300,000 texts took a gigabyte).
+ */
 interface PreparedEvent {
-  outbound: OutboundEvent;
+  id: string;
   ledger: LedgerEntry;
   raw: string;
   position: Position;
@@ -239,11 +243,12 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   };
 
   /** With the state's answers: retryCount, repeats, validation and the JSON text of every event of the unit. */
-  const finishUnit = async (mapped: MappedUnit): Promise<Unit> => {
+  const finishUnit = async (mapped: MappedUnit): Promise<{ unit: Unit; outbound: OutboundEvent[] }> => {
     let t = timer ? performance.now() : 0;
     const results = await mapped.enriched;
     if (timer) t = lap('enrich', t);
     const { unit } = mapped;
+    const outbound: OutboundEvent[] = [];
     for (const candidate of mapped.candidates) {
       const { event } = candidate;
       const answer = results[candidate.request]!;
@@ -262,16 +267,12 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         continue;
       }
       inFlight.add(event._id);
-      unit.events.push({
-        outbound: { id: event._id, eventType: event.eventType, json: JSON.stringify(event) },
-        ledger: ledgerEntryFor(event, sourceKey, sink.name),
-        raw: candidate.raw,
-        position: candidate.position,
-      });
+      outbound.push({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
+      unit.events.push({ id: event._id, ledger: ledgerEntryFor(event, sourceKey, sink.name), raw: candidate.raw, position: candidate.position });
       if (timer) t = lap('serialise', t);
     }
     inFlight.finished(mapped.seq);
-    return unit;
+    return { unit, outbound };
   };
 
   const commitHead = async () => {
@@ -291,7 +292,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         bump(summary.byChannel, prepared.ledger.channel);
       } else {
         deadLetter(unit, 'ingest', prepared.raw, delivery.reason, prepared.position, {
-          eventId: prepared.outbound.id,
+          eventId: prepared.id,
           ...(delivery.errors ? { errors: delivery.errors } : {}),
         });
       }
@@ -303,7 +304,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       accepted,
       deadLetters: unit.deadLetters,
     };
-    const ids = unit.events.map((e) => e.outbound.id);
+    const ids = unit.events.map((e) => e.id);
     // Commits are written one after the other, each only once the one before is confirmed: a failed commit stops
     // every later one, so a checkpoint never moves past records whose fate was not written.
     const confirmed = lastCommit.then(async () => {
@@ -322,12 +323,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     if (timer) lap('commit', t);
   };
 
-  const send = (unit: Unit): Promise<Delivery[]> => {
+  const send = (unit: Unit, outbound: OutboundEvent[]): Promise<Delivery[]> => {
     if (unit.events.length === 0) return Promise.resolve([]);
-    return sink.send(
-      unit.events.map((e) => e.outbound),
-      sinkAbort.signal,
-    ).then((deliveries) => {
+    return sink.send(outbound, sinkAbort.signal).then((deliveries) => {
       if (deliveries.length !== unit.events.length) {
         throw new Error(`sink ${sink.name} answered ${deliveries.length} deliveries for ${unit.events.length} events`);
       }
@@ -336,9 +334,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   };
 
   const sendNext = async () => {
-    const unit = await finishUnit(mapping.shift()!);
+    const { unit, outbound } = await finishUnit(mapping.shift()!);
     const t = timer ? performance.now() : 0;
-    const deliveries = send(unit);
+    const deliveries = send(unit, outbound);
     if (timer) lap('send', t);
     deliveries.catch(() => undefined); // observed in commitHead; avoid an unhandled rejection meanwhile
     pending.push({ unit, deliveries });

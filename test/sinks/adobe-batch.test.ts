@@ -338,7 +338,7 @@ describe('adobe-batch configuration', () => {
 
   it('takes the Platform URL from the adobe section and sizes the units in flight from the batch size', () => {
     const resolved = resolveBatchConfig({ type: 'adobe-batch', datasetId: 'd' }, 'https://platform-stage.adobe.io/');
-    expect(resolved).toMatchObject({ platformUrl: 'https://platform-stage.adobe.io', maxBatchRecords: 100_000, maxConcurrentBatches: 2, maxPendingSends: 601, partialIngestionPercent: 5 });
+    expect(resolved).toMatchObject({ platformUrl: 'https://platform-stage.adobe.io', maxBatchRecords: 25_000, maxConcurrentBatches: 2, maxPendingSends: 151, partialIngestionPercent: 5 });
     expect(resolveBatchConfig({ type: 'adobe-batch', datasetId: 'd' }).platformUrl).toBe('https://platform.adobe.io');
   });
 

@@ -26,7 +26,7 @@ export interface AdobeBatchConfig {
    * Relative paths resolve against the working directory. @default "./.xdm-feedback/batches"
    */
   stagingDir?: string;
-  /** Records per batch (all datasets of one staged group together). @default 100000 */
+  /** Records per batch (all datasets of one staged group together). @default 25000 */
   maxBatchRecords?: number;
   /** Bytes per batch (all part files of one staged group). @default 1073741824 (1 GiB) */
   maxBatchBytes?: number;
@@ -149,7 +149,7 @@ export const adobeBatchConfigSchema = {
       },
     },
     stagingDir: { type: 'string', minLength: 1, default: DEFAULT_STAGING_DIR, description: 'Folder for part files and resumable batch state.' },
-    maxBatchRecords: int(1, 100_000, 'Records per batch.'),
+    maxBatchRecords: int(1, 25_000, 'Records per batch (the run keeps ~1 KB per event of unsettled batches in memory).'),
     maxBatchBytes: int(1024, 1024 ** 3, 'Bytes per batch (all part files).'),
     maxFileBytes: int(1024, 64 * 1024 ** 2, 'A new part file is started above this size.'),
     maxPutBytes: int(1, MAX_PUT_BYTES, 'Files up to this size go in one PUT; larger ones in chunks (Adobe: 256 MB).', MAX_PUT_BYTES),
@@ -186,7 +186,7 @@ export function resolveBatchConfig(config: AdobeBatchConfig, fallbackPlatformUrl
   const chunkBytes = config.chunkBytes ?? 32 * 1024 ** 2;
   if (chunkBytes > MAX_CHUNK_BYTES) throw new ConfigError(`sink.chunkBytes: ${chunkBytes} is above Adobe's chunk limit; use at most ${MAX_CHUNK_BYTES}`);
   const maxConcurrentBatches = config.maxConcurrentBatches ?? 2;
-  const maxBatchRecords = config.maxBatchRecords ?? 100_000;
+  const maxBatchRecords = config.maxBatchRecords ?? 25_000;
   const maxPendingSends = config.maxPendingSends ?? Math.ceil(maxBatchRecords / 500) * (maxConcurrentBatches + 1) + 1;
   const pollIntervalMs = config.pollIntervalMs ?? 2000;
   return {

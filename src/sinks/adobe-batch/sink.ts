@@ -89,6 +89,14 @@ interface RecoveredGroup {
 const counterNames = ['groups', 'batches', 'records', 'bytes', 'accepted', 'rejected', 'recoveredGroups', 'recoveredAnswers'] as const;
 type Counter = (typeof counterNames)[number];
 
+/** An event on its way into a part file. */
+interface Staged {
+  index: number;
+  id: string;
+  json: string;
+  datasetId: string;
+}
+
 /** Sends events through the Batch Ingestion API. Safe for concurrent `send` calls. */
 export class AdobeBatchSink implements Sink {
   readonly name = 'adobe-batch';
@@ -159,7 +167,8 @@ export class AdobeBatchSink implements Sink {
     if (this.aborted) throw this.stop.signal.reason;
     const results: Array<Delivery | undefined> = new Array(events.length);
     const waits: Array<Promise<void>> = [];
-    const staged: Array<{ index: number; event: OutboundEvent; datasetId: string }> = [];
+    const ids = events.map((e) => e.id); // not the events: a batch is final minutes later, their text is on disk by then
+    const staged: Staged[] = [];
     events.forEach((event, index) => {
       const target = targetFor(this.config, event.eventType);
       if (!target) {
@@ -177,20 +186,20 @@ export class AdobeBatchSink implements Sink {
         waits.push(earlier.group.done.then((outcomes) => void (results[index] = this.verdict(outcomes, earlier.datasetId, event.id))));
         return;
       }
-      staged.push({ index, event, datasetId: target.datasetId });
+      staged.push({ index, id: event.id, json: event.json, datasetId: target.datasetId });
     });
     if (staged.length > 0) waits.push(this.stage(staged, results));
     await Promise.all(waits);
-    return results.map((r, i) => r ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${events[i]?.id ?? i}` });
+    return results.map((r, i) => r ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${ids[i] ?? i}` });
   }
 
   /**
    * Appends events to the open group's part files, sealing it whenever it is full (a large send spans groups);
    * resolves once every group holding these events is final.
    */
-  private stage(staged: Array<{ index: number; event: OutboundEvent; datasetId: string }>, results: Array<Delivery | undefined>): Promise<void> {
+  private stage(staged: Staged[], results: Array<Delivery | undefined>): Promise<void> {
     const c = this.config;
-    const lines = staged.map(({ event }) => event.json + '\n');
+    const lines = staged.map(({ json }) => json + '\n');
     const sizes = lines.map((line) => Buffer.byteLength(line));
     const waits: Array<Promise<void>> = [];
     let from = 0;
@@ -207,14 +216,14 @@ export class AdobeBatchSink implements Sink {
         this.seal(group);
         continue;
       }
-      const slice = staged.slice(from, to);
+      const slice = staged.slice(from, to).map(({ index, id, datasetId }) => ({ index, id, datasetId })); // the text stays behind
       const byDataset = new Map<string, { lines: string[]; sizes: number[]; ids: string[] }>();
-      slice.forEach(({ event, datasetId }, k) => {
+      slice.forEach(({ id, datasetId }, k) => {
         let entry = byDataset.get(datasetId);
         if (!entry) byDataset.set(datasetId, (entry = { lines: [], sizes: [], ids: [] }));
         entry.lines.push(lines[from + k]!);
         entry.sizes.push(sizes[from + k]!);
-        entry.ids.push(event.id);
+        entry.ids.push(id);
       });
       for (const [datasetId, entry] of byDataset) {
         let writer = group.writers.get(datasetId);
@@ -232,7 +241,7 @@ export class AdobeBatchSink implements Sink {
       this.counters.bytes += bytes;
       waits.push(
         group.done.promise.then((outcomes) => {
-          for (const { index, event, datasetId } of slice) results[index] = this.verdict(outcomes, datasetId, event.id);
+          for (const { index, id, datasetId } of slice) results[index] = this.verdict(outcomes, datasetId, id);
         }),
       );
       if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes) this.seal(group);
