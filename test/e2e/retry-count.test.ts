@@ -3,18 +3,18 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localDefaults, startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
+import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import { buildConfig } from '../../src/config/load.js';
 import { runConnector } from '../../src/core/run.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/temp.js';
+import { aepLocalAdobe, aepLocalStreamingSink } from '../helpers/aep-local-config.js';
 
 const dir = tempDir('xdmf-retry-');
 let aep: AepLocal;
 
 beforeAll(async () => {
   aep = await startAepLocal();
-  process.env.XDMF_RETRY_SECRET = localDefaults.clientSecret;
 });
 afterAll(() => aep.close());
 
@@ -42,21 +42,8 @@ describe('retryCount from the message history, through sync', () => {
       {
         state: join(dir, 'state.db'),
         sources: [{ type: 'masstack', files: [input] }],
-        adobe: {
-          imsUrl: aep.endpoints.imsTokenUrl,
-          clientId: localDefaults.clientId,
-          clientSecretEnv: 'XDMF_RETRY_SECRET',
-          orgId: localDefaults.imsOrgId,
-          sandbox: localDefaults.sandboxName,
-        },
-        sink: {
-          type: 'adobe-streaming',
-          dcsUrl: aep.endpoints.dcsUrl,
-          inletId: localDefaults.inletId,
-          flowId: localDefaults.flowId,
-          datasetId: localDefaults.datasets.feedback,
-          schemaRef: localDefaults.schemaId,
-        },
+        adobe: aepLocalAdobe(aep, 'XDMF_RETRY_SECRET'),
+        sink: aepLocalStreamingSink(aep),
       },
       { baseDir: dir },
     );

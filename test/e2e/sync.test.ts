@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, appendFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startAepLocal, localDefaults, type AepLocal } from '../../src/aep-local/index.js';
+import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import { buildConfig, type Config } from '../../src/config/load.js';
 import { runConnector } from '../../src/core/run.js';
 import { openDb } from '../../src/store/db.js';
 import { StateStore } from '../../src/store/state.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/temp.js';
+import { aepLocalAdobe, aepLocalStreamingSink } from '../helpers/aep-local-config.js';
 
 const sample = resolve('examples/data/ovo-feedback.ndjson');
 const dir = tempDir('xdmf-e2e-');
@@ -16,7 +17,6 @@ let n = 0;
 
 beforeAll(async () => {
   aep = await startAepLocal();
-  process.env.XDMF_E2E_SECRET = localDefaults.clientSecret;
 });
 afterAll(() => aep.close());
 
@@ -29,25 +29,8 @@ function setup(extra: { retryDeadlineMs?: number } = {}): { config: Config; inpu
     {
       state: join(dir, `state-${id}.db`),
       sources: [{ type: 'ovo-feedback', files: [input] }],
-      adobe: {
-        imsUrl: aep.endpoints.imsTokenUrl,
-        clientId: localDefaults.clientId,
-        clientSecretEnv: 'XDMF_E2E_SECRET',
-        orgId: localDefaults.imsOrgId,
-        sandbox: localDefaults.sandboxName,
-      },
-      sink: {
-        type: 'adobe-streaming',
-        dcsUrl: aep.endpoints.dcsUrl,
-        inletId: localDefaults.inletId,
-        flowId: localDefaults.flowId,
-        datasetId: localDefaults.datasets.feedback,
-        schemaRef: localDefaults.schemaId,
-        maxBatchEvents: 25,
-        backoffBaseMs: 5,
-        backoffMaxMs: 50,
-        ...extra,
-      },
+      adobe: aepLocalAdobe(aep, 'XDMF_E2E_SECRET'),
+      sink: aepLocalStreamingSink(aep, { maxBatchEvents: 25, backoffBaseMs: 5, backoffMaxMs: 50, ...extra }),
     },
     { baseDir: dir },
   );

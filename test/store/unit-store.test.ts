@@ -8,7 +8,8 @@ import { buildConfig } from '../../src/config/load.js';
 import { runConnector } from '../../src/core/run.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir } from '../helpers/temp.js';
-import { startAepLocal, localDefaults } from '../../src/aep-local/index.js';
+import { aepLocalAdobe, aepLocalStreamingSink } from '../helpers/aep-local-config.js';
+import { startAepLocal } from '../../src/aep-local/index.js';
 
 const dir = tempDir('xdmf-unit-store-');
 let n = 0;
@@ -85,7 +86,6 @@ describe('a sync with enrichment on the state thread', () => {
     // done, catches its repeats of the committed unit's events. Every other record from the 1,000th on repeats one
     // 300–700 records back (mostly in the unit before).
     const aep = await startAepLocal();
-    process.env.XDMF_UNIT_STORE_SECRET = localDefaults.clientSecret;
     try {
       const sample = readFileSync('examples/data/ovo-feedback.ndjson', 'utf8').split('\n').filter(Boolean);
       const template = JSON.parse(sample.find((l) => l.includes('"Delivered"'))!) as { metadata: { eventId: string } };
@@ -101,22 +101,8 @@ describe('a sync with enrichment on the state thread', () => {
         {
           state: freshPath(),
           sources: [{ type: 'ovo-feedback', files: [input] }],
-          adobe: {
-            imsUrl: aep.endpoints.imsTokenUrl,
-            clientId: localDefaults.clientId,
-            clientSecretEnv: 'XDMF_UNIT_STORE_SECRET',
-            orgId: localDefaults.imsOrgId,
-            sandbox: localDefaults.sandboxName,
-          },
-          sink: {
-            type: 'adobe-streaming',
-            dcsUrl: aep.endpoints.dcsUrl,
-            inletId: localDefaults.inletId,
-            flowId: localDefaults.flowId,
-            datasetId: localDefaults.datasets.feedback,
-            schemaRef: localDefaults.schemaId,
-            concurrency: { min: 1, max: 1, initial: 1 },
-          },
+          adobe: aepLocalAdobe(aep, 'XDMF_UNIT_STORE_SECRET'),
+          sink: aepLocalStreamingSink(aep, { concurrency: { min: 1, max: 1, initial: 1 } }),
         },
         { baseDir: dir },
       );
