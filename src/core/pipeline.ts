@@ -202,8 +202,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   };
 
   /** Decode and map one item on this thread; what needs the state (ledger, history) is asked for in `requests`. */
-  const mapItem = (mapped: MappedUnit, item: SourceItem) => {
-    const { unit, candidates, requests } = mapped;
+  const mapItem = (unit: Unit, candidates: Candidate[], requests: EnrichRequest[], item: SourceItem) => {
     summary.read++;
     if (item.kind === 'undecodable') return deadLetter(unit, 'decode', item.raw, item.reason, item.position);
     const t = timer ? performance.now() : 0;
@@ -230,16 +229,17 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   };
 
   const mapUnit = (items: SourceItem[]): MappedUnit => {
-    const mapped: MappedUnit = { unit: { events: [], deadLetters: [], checkpoints: new Map(), positions: [] }, candidates: [], requests: [], enriched: undefined! };
+    const unit: Unit = { events: [], deadLetters: [], checkpoints: new Map(), positions: [] };
+    const candidates: Candidate[] = [];
+    const requests: EnrichRequest[] = [];
     for (const item of items) {
-      mapItem(mapped, item);
-      mapped.unit.checkpoints.set(item.position.stream, item.position.offset);
+      mapItem(unit, candidates, requests, item);
+      unit.checkpoints.set(item.position.stream, item.position.offset);
     }
-    for (const [stream, offset] of mapped.unit.checkpoints) mapped.unit.positions.push({ stream, offset });
-    mapped.enriched = mapped.requests.length > 0 ? unitStore.enrich(sourceKey, mapped.requests) : Promise.resolve([]);
-    mapped.enriched.catch(() => undefined); // observed in finishUnit
-    mapped.seq = inFlight.mapped();
-    return mapped;
+    for (const [stream, offset] of unit.checkpoints) unit.positions.push({ stream, offset });
+    const enriched = requests.length > 0 ? unitStore.enrich(sourceKey, requests) : Promise.resolve([]);
+    enriched.catch(() => undefined); // observed in finishUnit
+    return { unit, candidates, enriched, seq: inFlight.mapped() };
   };
 
   /** With the state's answers: retryCount, repeats, validation and the JSON text of every event of the unit. */
@@ -417,9 +417,9 @@ interface Candidate {
 interface MappedUnit {
   unit: Unit;
   candidates: Candidate[];
-  requests: EnrichRequest[];
   enriched: Promise<EnrichResult[]>;
-  seq?: number;
+  /** Its place in the order enrichments were asked for (see InFlightIds). */
+  seq: number;
 }
 
 /**
@@ -444,8 +444,8 @@ class InFlightIds {
     return ++this.mappedSeq;
   }
   /** The unit with this sequence number has used its look-ups. */
-  finished(seq: number | undefined): void {
-    if (seq !== undefined) this.finishedSeq = Math.max(this.finishedSeq, seq);
+  finished(seq: number): void {
+    this.finishedSeq = Math.max(this.finishedSeq, seq);
     this.drain();
   }
   /** Returns the function to call once these ids are committed. */
