@@ -1,6 +1,6 @@
 /** Configuration of the adobe-batch sink (Batch Ingestion API for backfills): types, JSON Schema, defaults. */
 import { ConfigError } from '../../errors.js';
-import type { SchemaRefConfig } from '../adobe-streaming/config.js';
+import { schemaRefSchema, type SchemaRefConfig } from '../adobe-streaming/config.js';
 
 /** Where events of one eventType land. The schema reference is optional: batches name only the dataset. */
 export interface BatchTarget {
@@ -109,19 +109,6 @@ export const MAX_PUT_BYTES = 256 * 1024 * 1024;
 export const MAX_CHUNK_BYTES = 512_000_000;
 export const DEFAULT_PLATFORM_URL = 'https://platform.adobe.io';
 export const DEFAULT_STAGING_DIR = './.xdm-feedback/batches';
-
-const schemaRefSchema = {
-  description: 'Schema of the dataset: its $id URL, or {id, contentType}.',
-  oneOf: [
-    { type: 'string', minLength: 1 },
-    {
-      type: 'object',
-      required: ['id'],
-      additionalProperties: false,
-      properties: { id: { type: 'string', minLength: 1 }, contentType: { type: 'string' } },
-    },
-  ],
-} as const;
 
 const int = (minimum: number, def: number, description: string, maximum?: number) =>
   ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}), default: def, description }) as const;

@@ -78,7 +78,8 @@ export interface ResolvedStreamingConfig extends AdobeStreamingConfig {
 /** DCS refuses request bodies above 1 MB. */
 export const DCS_MAX_REQUEST_BYTES = 1_000_000;
 
-const schemaRefSchema = {
+/** JSON Schema of a dataset's schemaRef (shared by every Adobe sink). */
+export const schemaRefSchema = {
   description: 'Schema of the dataset: its $id URL, or {id, contentType}.',
   oneOf: [
     { type: 'string', minLength: 1 },
