@@ -14,6 +14,7 @@ import { pullSchemas } from '../../src/schema-pull/index.js';
 import { checkRequest, checkResponse, findOperation, type ContractRequest } from '../helpers/openapi-contract.js';
 import { startRecordingProxy, type RecordedExchange, type RecordingProxy } from '../helpers/recording-proxy.js';
 import { tempDir } from '../helpers/temp.js';
+import { aepLocalEventTypes } from '../helpers/aep-local-config.js';
 
 const tenantFixture = JSON.parse(readFileSync(new URL('../fixtures/xdm/tenant-schema.xed-full.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const root = tempDir('xdmf-connector-contract-');
@@ -50,7 +51,6 @@ function configFor(name: string, count: number, sink: Record<string, unknown>): 
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'in.ndjson'), ovoRecords(count, name));
-  const [feedback, tracking] = aep.datasets;
   return buildConfig(
     {
       state: './state.db',
@@ -64,10 +64,7 @@ function configFor(name: string, count: number, sink: Record<string, unknown>): 
         platformUrl: proxy.url,
       },
       sink: {
-        eventTypes: {
-          'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-          'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-        },
+        eventTypes: aepLocalEventTypes(aep),
         ...sink,
       },
     },

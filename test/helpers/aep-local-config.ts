@@ -25,3 +25,24 @@ export function aepLocalStreamingSink(aep: AepLocal, extra: Record<string, unkno
     ...extra,
   };
 }
+
+/** `eventTypes` routing message.feedback and message.tracking to the imitation's two datasets, as AJO keeps them. */
+export function aepLocalEventTypes(aep: AepLocal) {
+  const [feedback, tracking] = aep.datasets;
+  return {
+    'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
+    'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
+  };
+}
+
+/** An adobe-streaming sink on the imitation's inlet, routed by eventType to its two datasets, plus any overrides. */
+export function aepLocalRoutedSink(aep: AepLocal, extra: Record<string, unknown> = {}) {
+  return {
+    type: 'adobe-streaming' as const,
+    dcsUrl: aep.url, // IMS, DCS and platform routes all live under the imitation's base URL
+    inletId: aep.inletId,
+    flowId: aep.flowId,
+    eventTypes: aepLocalEventTypes(aep),
+    ...extra,
+  };
+}

@@ -10,6 +10,7 @@ import type { AepLocal } from '../../src/aep-local/types.js';
 import { eventIdFor } from '../../src/mapping/index.js';
 import { builtPath } from './built.js';
 import { seededRandom } from '../../src/util/prng.js';
+import { aepLocalRoutedSink } from './aep-local-config.js';
 
 /** The same seed gives the same workload and the same kill points. */
 export const seeded = seededRandom;
@@ -125,24 +126,10 @@ export function crashCli(dir: string, aep: AepLocal, input: string, sink: Record
   const inputPath = join(dir, 'in.ndjson');
   writeFileSync(inputPath, input);
   copyFileSync(join(process.cwd(), 'mappings', 'ovo-feedback.json'), join(dir, 'ovo-feedback.json'));
-  const [feedback, tracking] = aep.datasets;
   const config = {
     state: './state/state.db',
     sources: [{ type: 'ovo-feedback', id: 'ovo', files: ['./in.ndjson'], mapping: './ovo-feedback.json' }],
-    sink: {
-      type: 'adobe-streaming',
-      dcsUrl: aep.url,
-      inletId: aep.inletId,
-      flowId: aep.flowId,
-      eventTypes: {
-        'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-        'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-      },
-      maxBatchEvents: 100,
-      backoffBaseMs: 10,
-      backoffMaxMs: 100,
-      ...sink,
-    },
+    sink: aepLocalRoutedSink(aep, { maxBatchEvents: 100, backoffBaseMs: 10, backoffMaxMs: 100, ...sink }),
     adobe: {
       imsUrl: aep.endpoints.imsTokenUrl,
       clientId: aep.credentials.clientId,

@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AepLocal } from '../../src/aep-local/types.js';
 import { builtPath } from '../helpers/built.js';
+import { aepLocalRoutedSink } from '../helpers/aep-local-config.js';
 
 export interface CliRun {
   code: number | null;
@@ -48,24 +49,10 @@ export function makeCli(dir: string, aep: AepLocal, input: string, sinkOverrides
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'in.ndjson'), input);
   copyFileSync(join(process.cwd(), 'mappings', 'ovo-feedback.json'), join(dir, 'ovo-feedback.json'));
-  const [feedback, tracking] = aep.datasets;
   const config = {
     state: './state/state.db',
     sources: [{ type: 'ovo-feedback', id: 'ovo', files: ['./in.ndjson'], mapping: './ovo-feedback.json' }],
-    sink: {
-      type: 'adobe-streaming',
-      dcsUrl: aep.url, // IMS, DCS and platform routes all live under the imitation's base URL
-      inletId: aep.inletId,
-      flowId: aep.flowId,
-      eventTypes: {
-        'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-        'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-      },
-      maxBatchEvents: 50,
-      backoffBaseMs: 20,
-      backoffMaxMs: 200,
-      ...sinkOverrides,
-    },
+    sink: aepLocalRoutedSink(aep, { maxBatchEvents: 50, backoffBaseMs: 20, backoffMaxMs: 200, ...sinkOverrides }),
     adobe: {
       imsUrl: aep.endpoints.imsTokenUrl,
       clientId: aep.credentials.clientId,

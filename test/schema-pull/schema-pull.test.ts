@@ -13,6 +13,7 @@ import { createLogger, silentLogger } from '../../src/log.js';
 import { pullSchemas, renderPull } from '../../src/schema-pull/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { aepLocalRoutedSink } from '../helpers/aep-local-config.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/xdm/tenant-schema.xed-full.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const bounce = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
@@ -35,7 +36,6 @@ function configIn(extra: Record<string, unknown> = {}, platformUrl = aep.endpoin
   const dir = join(root, `c${n++}`);
   mkdirSync(dir, { recursive: true });
   process.env.XDMF_PULL_SECRET = aep.credentials.clientSecret;
-  const [feedback, tracking] = aep.datasets;
   const data = {
     state: './state.db',
     sources: [{ type: 'ovo-feedback', id: 'ovo', files: ['./in.ndjson'] }],
@@ -47,17 +47,7 @@ function configIn(extra: Record<string, unknown> = {}, platformUrl = aep.endpoin
       sandbox: aep.credentials.sandboxName,
       platformUrl,
     },
-    sink: {
-      type: 'adobe-streaming',
-      dcsUrl: aep.url,
-      inletId: aep.inletId,
-      flowId: aep.flowId,
-      eventTypes: {
-        'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-        'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-      },
-      backoffBaseMs: 10,
-    },
+    sink: aepLocalRoutedSink(aep, { backoffBaseMs: 10 }),
     ...extra,
   };
   const file = join(dir, 'xdm-feedback.json');

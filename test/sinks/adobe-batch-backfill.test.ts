@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { runBackfill } from '../../src/ops/backfill.js';
 import { AUTO_BATCH_THRESHOLD_BYTES, batchSinkConfig, chooseSink } from '../../src/ops/via.js';
 import { tempDir } from '../helpers/temp.js';
+import { aepLocalEventTypes } from '../helpers/aep-local-config.js';
 
 const tenantFixture = JSON.parse(readFileSync(new URL('../fixtures/xdm/tenant-schema.xed-full.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const root = tempDir('xdmf-batch-backfill-');
@@ -43,7 +44,6 @@ function configFor(dir: string, input: string, sink: Record<string, unknown>): C
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'in.ndjson'), input);
   process.env.XDMF_BATCH_TEST_SECRET = aep.credentials.clientSecret;
-  const [feedback, tracking] = aep.datasets;
   return buildConfig(
     {
       state: './state/state.db',
@@ -60,10 +60,7 @@ function configFor(dir: string, input: string, sink: Record<string, unknown>): C
         sink.type === 'file'
           ? sink
           : {
-              eventTypes: {
-                'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-                'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-              },
+              eventTypes: aepLocalEventTypes(aep),
               ...sink,
             },
     },

@@ -14,6 +14,7 @@ import { createSink } from '../../src/sinks/index.js';
 import { buildConfig } from '../../src/config/load.js';
 import { tempDir } from '../helpers/temp.js';
 import { virtualClock, type VirtualClock } from './helpers.js';
+import { aepLocalEventTypes } from '../helpers/aep-local-config.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
@@ -64,15 +65,11 @@ interface MakeOptions {
 }
 
 function makeSink(overrides: Partial<AdobeBatchConfig> = {}, options: MakeOptions = {}): AdobeBatchSink {
-  const [feedback, tracking] = aep.datasets;
   const sink = new AdobeBatchSink(
     {
       type: 'adobe-batch',
       platformUrl: aep.endpoints.platformUrl,
-      eventTypes: {
-        'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-        'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-      },
+      eventTypes: aepLocalEventTypes(aep),
       stagingDir: options.stagingDir ?? join(root, `staging-${dirCount++}`),
       lingerMs: 20,
       pollIntervalMs: 5,

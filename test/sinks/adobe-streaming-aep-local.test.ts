@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { AdobeStreamingSink, type AdobeStreamingConfig } from '../../src/sinks/adobe-streaming/index.js';
 import type { AdobeAuthConfig } from '../../src/adobe/ims.js';
 import { captureLogger, virtualClock } from './helpers.js';
+import { aepLocalRoutedSink } from '../helpers/aep-local-config.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
@@ -45,22 +46,9 @@ function auth(overrides: Partial<AdobeAuthConfig> = {}): AdobeAuthConfig {
 }
 
 function makeSink(overrides: Partial<AdobeStreamingConfig> = {}, deps: { auth?: AdobeAuthConfig; log?: typeof silentLogger; clock?: ReturnType<typeof virtualClock> } = {}): AdobeStreamingSink {
-  const [feedback, tracking] = aep.datasets;
   const sink = new AdobeStreamingSink(
-    {
-      type: 'adobe-streaming',
-      dcsUrl: aep.endpoints.dcsUrl, // the full inlet URL, as Adobe shows it
-      inletId: aep.inletId,
-      flowId: aep.flowId,
-      eventTypes: {
-        'message.feedback': { datasetId: feedback!.id, schemaRef: feedback!.schemaRef },
-        'message.tracking': { datasetId: tracking!.id, schemaRef: tracking!.schemaRef },
-      },
-      requestTimeoutMs: 2000,
-      backoffBaseMs: 50,
-      backoffMaxMs: 1000,
-      ...overrides,
-    },
+    // dcsUrl: the full inlet URL, as Adobe shows it
+    aepLocalRoutedSink(aep, { dcsUrl: aep.endpoints.dcsUrl, requestTimeoutMs: 2000, backoffBaseMs: 50, backoffMaxMs: 1000, ...overrides }),
     { log: deps.log ?? silentLogger, auth: deps.auth ?? auth(), clock: deps.clock ?? virtualClock() },
   );
   sinks.push(sink);
