@@ -120,6 +120,21 @@ export interface CrashCli {
   run(args: string[], env?: Record<string, string>): Promise<ChildRun>;
 }
 
+/** Starts the built CLI in `cwd` with `--config configPath` and `args`; `done` resolves once it exited and its output is read. */
+export function spawnCli(cwd: string, configPath: string, args: string[], env: Record<string, string>): StartedChild {
+  const child = spawn(process.execPath, [builtPath('src/cli/main.js'), '--config', configPath, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<ChildRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
 /** Writes the input, a copy of the OVO mapping and a config streaming to `aep`; returns a launcher for the built CLI. */
 export function crashCli(dir: string, aep: AepLocal, input: string, sink: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): CrashCli {
   mkdirSync(dir, { recursive: true });
@@ -141,20 +156,8 @@ export function crashCli(dir: string, aep: AepLocal, input: string, sink: Record
   };
   const configPath = join(dir, 'xdm-feedback.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  const entry = builtPath('src/cli/main.js');
-  const start = (args: string[], env: Record<string, string> = {}): StartedChild => {
-    const child = spawn(process.execPath, [entry, '--config', configPath, ...args], {
-      cwd: dir,
-      env: { ...process.env, ADOBE_CLIENT_SECRET: aep.credentials.clientSecret, XDM_FEEDBACK_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const done = new Promise<ChildRun>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-    return { child, done };
-  };
+  const start = (args: string[], env: Record<string, string> = {}): StartedChild =>
+    spawnCli(dir, configPath, args, { ADOBE_CLIENT_SECRET: aep.credentials.clientSecret, XDM_FEEDBACK_LOG_LEVEL: 'warn', ...env });
   return { dir, config: configPath, state: join(dir, 'state', 'state.db'), input: inputPath, start, run: (args, env) => start(args, env).done };
 }
 

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
-import { builtPath } from '../helpers/built.js';
+import { spawnCli } from '../helpers/crash-harness.js';
 import { tempDir } from '../helpers/temp.js';
 
 const root = tempDir('xdmf-batch-crash-');
@@ -35,13 +34,6 @@ function records(count: number, prefix: string): string {
   );
 }
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** A folder with input and a config whose sink is adobe-batch against the imitation; `start` runs the built CLI. */
 function setup(count: number) {
   const dir = join(root, `r${n++}`);
@@ -69,19 +61,8 @@ function setup(count: number) {
     },
   };
   writeFileSync(join(dir, 'xdm-feedback.json'), JSON.stringify(config));
-  const start = (args: string[], env: Record<string, string> = {}) => {
-    const child: ChildProcess = spawn(process.execPath, [builtPath('src/cli/main.js'), '--config', join(dir, 'xdm-feedback.json'), '--log-level', 'warn', ...args], {
-      cwd: dir,
-      env: { ...process.env, ADOBE_CLIENT_SECRET: aep.credentials.clientSecret, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const done = new Promise<Run>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-    return { child, done };
-  };
+  const start = (args: string[], env: Record<string, string> = {}) =>
+    spawnCli(dir, join(dir, 'xdm-feedback.json'), ['--log-level', 'warn', ...args], { ADOBE_CLIENT_SECRET: aep.credentials.clientSecret, ...env });
   const ledger = () => {
     const db = new Database(join(dir, 'state', 'state.db'), { readonly: true });
     try {
