@@ -1,11 +1,10 @@
 import { inspect } from 'node:util';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AdobeHttpClient } from '../../src/adobe/http.js';
 import { ImsTokenProvider } from '../../src/adobe/ims.js';
 import { AuthError, RetryableError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
 import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { captureLogger } from '../sinks/helpers.js';
 
 const SECRET = 'p8e-ImsTestSecretValue-0001';
 
@@ -132,16 +131,7 @@ describe('ImsTokenProvider', () => {
 
   it('keeps the secret and issued tokens out of log lines', async () => {
     server.enqueue(tokenAnswer());
-    const lines: string[] = [];
-    const log = createLogger({
-      level: 'debug',
-      destination: new Writable({
-        write(chunk, _enc, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { log, lines } = captureLogger();
     const p = provider();
     const token = await p.getToken();
     log.info({ token, clientSecret: SECRET, note: `secret=${SECRET} token ${token}` }, `fetched ${token} with ${SECRET}`);
