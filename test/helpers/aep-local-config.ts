@@ -1,5 +1,6 @@
 /** The `adobe` and `sink` config sections that point a run at a local AEP imitation (its defaults: one dataset). */
 import { localDefaults, type AepLocal } from '../../src/aep-local/index.js';
+import type { AdobeAuthConfig } from '../../src/adobe/ims.js';
 
 /** The `adobe` section; sets the environment variable `secretEnv` to the imitation's client secret. */
 export function aepLocalAdobe(aep: AepLocal, secretEnv: string) {
@@ -44,5 +45,17 @@ export function aepLocalRoutedSink(aep: AepLocal, extra: Record<string, unknown>
     flowId: aep.flowId,
     eventTypes: aepLocalEventTypes(aep),
     ...extra,
+  };
+}
+
+/** Resolved IMS credentials of the imitation, as a sink takes them directly (`deps.auth`), plus any overrides. */
+export function aepLocalAuth(aep: AepLocal, overrides: Partial<AdobeAuthConfig> = {}): AdobeAuthConfig {
+  return {
+    imsUrl: aep.endpoints.imsTokenUrl,
+    clientId: aep.credentials.clientId,
+    clientSecret: aep.credentials.clientSecret,
+    orgId: aep.credentials.imsOrgId,
+    sandbox: aep.credentials.sandboxName,
+    ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import type { OutboundEvent, XdmEvent } from '../../src/core/types.js';
 import { AdobeStreamingSink } from '../../src/sinks/adobe-streaming/index.js';
 import { captureLogger, virtualClock } from './helpers.js';
+import { aepLocalAuth } from '../helpers/aep-local-config.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 let counter = 0;
@@ -54,13 +55,7 @@ describe('adaptive concurrency against the local AEP imitation', () => {
       {
         log,
         clock: virtualClock(), // backoff and Retry-After cost no real time
-        auth: {
-          imsUrl: aep.endpoints.imsTokenUrl,
-          clientId: aep.credentials.clientId,
-          clientSecret: aep.credentials.clientSecret,
-          orgId: aep.credentials.imsOrgId,
-          sandbox: aep.credentials.sandboxName,
-        },
+        auth: aepLocalAuth(aep),
       },
     );
     /** The limit changes logged since `from` (debug lines 'DCS concurrency limit changed'). */

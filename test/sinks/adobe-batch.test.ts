@@ -14,7 +14,7 @@ import { createSink } from '../../src/sinks/index.js';
 import { buildConfig } from '../../src/config/load.js';
 import { tempDir } from '../helpers/temp.js';
 import { virtualClock, type VirtualClock } from './helpers.js';
-import { aepLocalEventTypes } from '../helpers/aep-local-config.js';
+import { aepLocalEventTypes, aepLocalAuth } from '../helpers/aep-local-config.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
@@ -48,15 +48,7 @@ afterEach(async () => {
   aep.reset();
 });
 
-function auth(): AdobeAuthConfig {
-  return {
-    imsUrl: aep.endpoints.imsTokenUrl,
-    clientId: aep.credentials.clientId,
-    clientSecret: aep.credentials.clientSecret,
-    orgId: aep.credentials.imsOrgId,
-    sandbox: aep.credentials.sandboxName,
-  };
-}
+const auth = (): AdobeAuthConfig => aepLocalAuth(aep);
 
 interface MakeOptions {
   clock?: VirtualClock;

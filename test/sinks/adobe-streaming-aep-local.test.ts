@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { AdobeStreamingSink, type AdobeStreamingConfig } from '../../src/sinks/adobe-streaming/index.js';
 import type { AdobeAuthConfig } from '../../src/adobe/ims.js';
 import { captureLogger, virtualClock } from './helpers.js';
-import { aepLocalRoutedSink } from '../helpers/aep-local-config.js';
+import { aepLocalRoutedSink, aepLocalAuth } from '../helpers/aep-local-config.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
@@ -34,16 +34,7 @@ afterEach(async () => {
   aep.reset();
 });
 
-function auth(overrides: Partial<AdobeAuthConfig> = {}): AdobeAuthConfig {
-  return {
-    imsUrl: aep.endpoints.imsTokenUrl,
-    clientId: aep.credentials.clientId,
-    clientSecret: aep.credentials.clientSecret,
-    orgId: aep.credentials.imsOrgId,
-    sandbox: aep.credentials.sandboxName,
-    ...overrides,
-  };
-}
+const auth = (overrides: Partial<AdobeAuthConfig> = {}): AdobeAuthConfig => aepLocalAuth(aep, overrides);
 
 function makeSink(overrides: Partial<AdobeStreamingConfig> = {}, deps: { auth?: AdobeAuthConfig; log?: typeof silentLogger; clock?: ReturnType<typeof virtualClock> } = {}): AdobeStreamingSink {
   const sink = new AdobeStreamingSink(
