@@ -1,9 +1,11 @@
 /** One keep-alive HTTP client for Adobe calls: pooled sockets, connect and whole-request timeouts, TLS always verified. */
+import { createReadStream, statSync, type ReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { isIPv4 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { FatalError } from '../errors.js';
 import { redact } from '../redact.js';
 import { requestTimeout } from '../util/request-timeout.js';
 
@@ -27,12 +29,25 @@ export interface HttpClientOptions {
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'HEAD' | 'DELETE';
 
+/**
+ * A body streamed from a region of a file, never held in memory whole. The file is opened afresh by every
+ * `request` call, so a retried call sends the whole region again (a stream cannot be replayed).
+ */
+export interface FileBody {
+  kind: 'file';
+  path: string;
+  /** Offset of the first byte sent. @default 0 */
+  start?: number;
+  /** Bytes sent from `start`: the Content-Length. */
+  length: number;
+}
+
 export interface HttpRequest {
   method: HttpMethod;
   url: string;
   headers?: Record<string, string>;
-  /** Sent as is: never re-serialised. */
-  body?: string | Buffer;
+  /** Sent as is: never re-serialised. A {@link FileBody} is streamed from disk with its Content-Length. */
+  body?: string | Buffer | FileBody;
   signal?: AbortSignal;
   /** Overrides the client's whole-request timeout for this call. */
   timeoutMs?: number;
@@ -132,6 +147,7 @@ export class AdobeHttpClient {
     if (req.signal?.aborted) throw req.signal.reason;
     const refused = insecureUrlProblem(req.url);
     if (refused) throw new HttpNetworkError(`${req.method} ${describeUrl(req.url)}: ${refused}`, 'INSECURE_URL', false);
+    const file = isFileBody(req.body) ? openFileBody(req.body, req.method, req.url) : undefined;
     const deadline = requestTimeout(timeoutMs, req.signal);
     const signal = deadline.signal;
     const started = performance.now();
@@ -140,8 +156,8 @@ export class AdobeHttpClient {
       res = await this.axios.request<string>({
         method: req.method,
         url: req.url,
-        headers: req.headers,
-        data: req.body,
+        headers: file ? { ...req.headers, 'content-length': String(file.length) } : req.headers,
+        data: file ? (file.stream ?? Buffer.alloc(0)) : req.body,
         signal,
         // Socket inactivity timeout as well, so a stalled connection is noticed even if timers are delayed.
         timeout: timeoutMs,
@@ -152,6 +168,7 @@ export class AdobeHttpClient {
       throw toNetworkError(error, req.method, req.url, deadline.timedOut() ? timeoutMs : undefined);
     } finally {
       deadline.dispose();
+      file?.stream?.destroy(); // closes the file when the answer came before the body was read to its end
     }
     const text = typeof res.data === 'string' ? res.data : res.data === undefined || res.data === null ? '' : String(res.data);
     const headers: Record<string, string> = {};
@@ -191,6 +208,33 @@ export class AdobeHttpClient {
     };
     return agent;
   }
+}
+
+function isFileBody(body: HttpRequest['body']): body is FileBody {
+  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && body.kind === 'file';
+}
+
+/**
+ * Opens the file region of a body. A missing or shortened file is a local fault, not a network error: it would
+ * otherwise leave the server waiting for bytes that never come until the request timeout.
+ */
+function openFileBody(body: FileBody, method: string, url: string): { stream: ReadStream | undefined; length: number } {
+  const start = body.start ?? 0;
+  if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(body.length) || body.length < 0) {
+    throw new FatalError(`${method} ${describeUrl(url)}: invalid file region (start ${start}, length ${body.length})`);
+  }
+  let size: number;
+  try {
+    size = statSync(body.path).size;
+  } catch (error) {
+    throw new FatalError(`${method} ${describeUrl(url)}: cannot read the file to upload: ${redact((error as Error).message)}`);
+  }
+  if (size < start + body.length) {
+    throw new FatalError(`${method} ${describeUrl(url)}: the file to upload holds ${size} bytes, fewer than the ${start + body.length} expected (it changed after staging)`);
+  }
+  // An empty region is sent as an empty body (a read stream cannot end before its start).
+  const stream = body.length === 0 ? undefined : createReadStream(body.path, { start, end: start + body.length - 1, highWaterMark: 1024 * 1024 });
+  return { stream, length: body.length };
 }
 
 function isLoopback(url: string): boolean {

@@ -1,6 +1,6 @@
 /** Batch Ingestion, Catalog and Data Access calls, each retried on 429/5xx/network errors by the platform client. */
 import { AuthError, FatalError } from '../../errors.js';
-import { describeUrl, type HttpResponse } from '../../adobe/http.js';
+import { describeUrl, type FileBody, type HttpResponse } from '../../adobe/http.js';
 import { adobeMessage } from '../adobe-streaming/client.js';
 import type { PlatformClient } from './platform.js';
 
@@ -39,10 +39,10 @@ export class BatchApi {
     return id;
   }
 
-  /** `PUT …/files/{name}` of a whole file (up to 256 MB). Idempotent. */
-  async putFile(batchId: string, datasetId: string, name: string, bytes: Buffer, signal?: AbortSignal): Promise<void> {
+  /** `PUT …/files/{name}` of a whole file (up to 256 MB), streamed from disk (every retry reads it again). Idempotent. */
+  async putFile(batchId: string, datasetId: string, name: string, file: FileBody, signal?: AbortSignal): Promise<void> {
     const res = await this.platform.request(
-      { step: `upload ${name}`, method: 'PUT', url: this.fileUrl(batchId, datasetId, name), headers: octet, body: bytes, timeoutMs: this.uploadTimeout(bytes.length) },
+      { step: `upload ${name}`, method: 'PUT', url: this.fileUrl(batchId, datasetId, name), headers: octet, body: file, timeoutMs: this.uploadTimeout(file.length) },
       signal,
     );
     if (res.status !== 200 && res.status !== 201) throw this.refused(`upload ${name}`, this.fileUrl(batchId, datasetId, name), res);
@@ -63,17 +63,18 @@ export class BatchApi {
     return match ? Number(match[1]) + 1 : undefined;
   }
 
-  /** `PATCH …/files/{name}` with `Content-Range: bytes {start}-{end}`. */
-  async patchChunk(batchId: string, datasetId: string, name: string, start: number, bytes: Buffer, signal?: AbortSignal): Promise<void> {
+  /** `PATCH …/files/{name}` with `Content-Range: bytes {start}-{end}`: the region `chunk` of the local file, streamed. */
+  async patchChunk(batchId: string, datasetId: string, name: string, chunk: FileBody & { start: number }, signal?: AbortSignal): Promise<void> {
     const url = this.fileUrl(batchId, datasetId, name);
+    const { start, length } = chunk;
     const res = await this.platform.request(
       {
-        step: `upload ${name} bytes ${start}-${start + bytes.length - 1}`,
+        step: `upload ${name} bytes ${start}-${start + length - 1}`,
         method: 'PATCH',
         url,
-        headers: { ...octet, 'content-range': `bytes ${start}-${start + bytes.length - 1}` },
-        body: bytes,
-        timeoutMs: this.uploadTimeout(bytes.length),
+        headers: { ...octet, 'content-range': `bytes ${start}-${start + length - 1}` },
+        body: chunk,
+        timeoutMs: this.uploadTimeout(length),
       },
       signal,
     );

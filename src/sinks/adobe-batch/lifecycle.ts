@@ -2,7 +2,6 @@
  * The life of one dataset's Adobe batch: create → upload part files (PUT, or chunked) → COMPLETE → poll Catalog →
  * read failed records (Data Access) → outcome. Every step is saved in `group.json`, so a rerun resumes the same batch.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Delivery } from '../../core/types.js';
 import { FatalError, errorMessage } from '../../errors.js';
@@ -88,28 +87,23 @@ function resetPart(part: DatasetPart): void {
   for (const file of part.files) delete file.uploaded;
 }
 
-/** Uploads one part file: one PUT up to `maxPutBytes`, else INITIALIZE, PATCH chunks (resuming after what Adobe holds), COMPLETE. */
+/**
+ * Uploads one part file: one PUT up to `maxPutBytes`, else INITIALIZE, PATCH chunks (resuming after what Adobe
+ * holds), COMPLETE. Bodies are streamed from the file, never read whole into memory.
+ */
 async function upload(ctx: LifecycleContext, batchId: string, part: DatasetPart, file: StagedFile): Promise<void> {
   const { api, signal, config } = ctx;
   const path = partPath(ctx.groupDir, part.datasetId, file.name);
   if (file.bytes <= config.maxPutBytes) {
-    await api.putFile(batchId, part.datasetId, file.name, readFileSync(path), signal);
+    await api.putFile(batchId, part.datasetId, file.name, { kind: 'file', path, length: file.bytes }, signal);
     return;
   }
   let from = (await api.largeFileReceived(batchId, part.datasetId, file.name, signal)) ?? 0;
   if (from === 0) await api.initializeLargeFile(batchId, part.datasetId, file.name, signal);
-  const fd = openSync(path, 'r');
-  try {
-    while (from < file.bytes) {
-      const length = Math.min(config.chunkBytes, file.bytes - from);
-      const chunk = Buffer.allocUnsafe(length);
-      let read = 0;
-      while (read < length) read += readSync(fd, chunk, read, length - read, from + read);
-      await api.patchChunk(batchId, part.datasetId, file.name, from, chunk, signal);
-      from += length;
-    }
-  } finally {
-    closeSync(fd);
+  while (from < file.bytes) {
+    const length = Math.min(config.chunkBytes, file.bytes - from);
+    await api.patchChunk(batchId, part.datasetId, file.name, { kind: 'file', path, start: from, length }, signal);
+    from += length;
   }
   await api.completeLargeFile(batchId, part.datasetId, file.name, signal);
 }

@@ -1,7 +1,7 @@
 /** Calls to platform.adobe.io with the platform headers, retried on 429/5xx/network errors, one token refresh on 401. */
 import type { Logger } from 'pino';
 import { AuthError, ConnectorError, FatalError, RetryableError } from '../../errors.js';
-import { HttpNetworkError, describeUrl, platformHeaders, type AdobeHttpClient, type HttpMethod, type HttpResponse, type PlatformIdentity } from '../../adobe/http.js';
+import { HttpNetworkError, describeUrl, platformHeaders, type AdobeHttpClient, type HttpMethod, type HttpRequest, type HttpResponse, type PlatformIdentity } from '../../adobe/http.js';
 import type { TokenProvider } from '../../adobe/ims.js';
 import { backoffDelay, isRetryableNetworkError, parseRetryAfter, RETRYABLE_STATUSES } from '../../adobe/retry-logic.js';
 import { adobeMessage } from '../adobe-streaming/client.js';
@@ -38,7 +38,8 @@ export interface PlatformCall {
   method: HttpMethod;
   url: string;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  /** A file body is re-opened by every attempt. */
+  body?: HttpRequest['body'];
   timeoutMs?: number;
 }
 

@@ -91,10 +91,22 @@ type Counter = (typeof counterNames)[number];
 
 /** An event on its way into a part file. */
 interface Staged {
+  /** Its place in the `send` call. */
   index: number;
   id: string;
   json: string;
+  /** UTF-8 bytes of its line (the JSON text and a newline). */
+  bytes: number;
   datasetId: string;
+}
+
+/** The deliveries of one `send` once `waits` are done; a slot left empty is an internal error, reported as such. */
+function settleAll(waits: Array<Promise<void>>, results: Array<Delivery | undefined>): Promise<Delivery[]> {
+  return Promise.all(waits).then(() => {
+    const deliveries: Delivery[] = new Array(results.length);
+    for (let i = 0; i < results.length; i++) deliveries[i] = results[i] ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${i}` };
+    return deliveries;
+  });
 }
 
 /** Sends events through the Batch Ingestion API. Safe for concurrent `send` calls. */
@@ -160,95 +172,140 @@ export class AdobeBatchSink implements Sink {
     this.ready.catch(() => undefined);
   }
 
-  async send(events: OutboundEvent[], signal?: AbortSignal): Promise<Delivery[]> {
+  /**
+   * Not `async`: an async function keeps its arguments alive until it returns, and a batch is final minutes after
+   * its events were staged. Only ids and verdict slots wait; the JSON text goes to disk and is let go at once.
+   */
+  send(events: OutboundEvent[], signal?: AbortSignal): Promise<Delivery[]> {
     this.watch(signal);
-    await this.ready;
-    if (this.failure !== undefined) throw this.failure;
-    if (this.aborted) throw this.stop.signal.reason;
+    return this.ready.then(() => this.accept(events));
+  }
+
+  /** Stages or answers every event and returns the promise of their verdicts, holding none of their text. */
+  private accept(events: OutboundEvent[]): Promise<Delivery[]> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.aborted) return Promise.reject(this.stop.signal.reason);
     const results: Array<Delivery | undefined> = new Array(events.length);
     const waits: Array<Promise<void>> = [];
-    const ids = events.map((e) => e.id); // not the events: a batch is final minutes later, their text is on disk by then
     const staged: Staged[] = [];
-    events.forEach((event, index) => {
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index]!;
       const target = targetFor(this.config, event.eventType);
       if (!target) {
         results[index] = {
           kind: 'rejected',
           reason: `ingest: no dataset is configured for eventType ${event.eventType}; add sink.eventTypes["${event.eventType}"] or a default sink.datasetId`,
         };
-        return;
+        continue;
       }
       const earlier = this.recovered.get(event.id);
       if (earlier) {
         this.recovered.delete(event.id);
         earlier.group.claimed++;
         this.counters.recoveredAnswers++;
-        waits.push(earlier.group.done.then((outcomes) => void (results[index] = this.verdict(outcomes, earlier.datasetId, event.id))));
-        return;
+        waits.push(this.answerFrom(earlier.group.done, earlier.datasetId, event.id, index, results));
+        continue;
       }
-      staged.push({ index, id: event.id, json: event.json, datasetId: target.datasetId });
-    });
-    if (staged.length > 0) waits.push(this.stage(staged, results));
-    await Promise.all(waits);
-    return results.map((r, i) => r ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${ids[i] ?? i}` });
+      staged.push({ index, id: event.id, json: event.json, bytes: Buffer.byteLength(event.json) + 1, datasetId: target.datasetId });
+    }
+    if (staged.length > 0) {
+      try {
+        waits.push(this.stage(staged, results));
+      } catch (error) {
+        for (const wait of waits) wait.catch(() => undefined); // never awaited: the send fails with `error`
+        return Promise.reject(error);
+      }
+    }
+    return settleAll(waits, results);
+  }
+
+  /** The verdict of one event of a recovered group, written into its slot once the group is final. */
+  private answerFrom(done: Promise<Outcomes>, datasetId: string, id: string, index: number, results: Array<Delivery | undefined>): Promise<void> {
+    return done.then((outcomes) => void (results[index] = this.verdict(outcomes, datasetId, id)));
   }
 
   /**
    * Appends events to the open group's part files, sealing it whenever it is full (a large send spans groups);
-   * resolves once every group holding these events is final.
+   * resolves once every group holding these events is final and their verdicts are in `results`.
    */
   private stage(staged: Staged[], results: Array<Delivery | undefined>): Promise<void> {
-    const c = this.config;
-    const lines = staged.map(({ json }) => json + '\n');
-    const sizes = lines.map((line) => Buffer.byteLength(line));
     const waits: Array<Promise<void>> = [];
+    try {
+      this.fill(staged, results, waits);
+    } catch (error) {
+      for (const wait of waits) wait.catch(() => undefined); // the send fails with `error`; these are never awaited
+      throw error;
+    }
+    if (this.open) this.armLinger();
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** The synchronous part of `stage`: writes the lines and pushes one verdict wait per group slice into `waits`. */
+  private fill(staged: Staged[], results: Array<Delivery | undefined>, waits: Array<Promise<void>>): void {
+    const c = this.config;
     let from = 0;
     while (from < staged.length) {
       const group = (this.open ??= this.startGroup());
       let to = from;
       let bytes = 0;
       // At least one event per group, so an event larger than the limit still goes somewhere.
-      while (to < staged.length && ((to === from && group.records === 0) || (group.records + (to - from) < c.maxBatchRecords && group.bytes + bytes + sizes[to]! <= c.maxBatchBytes))) {
-        bytes += sizes[to]!;
+      while (to < staged.length) {
+        const size = staged[to]!.bytes;
+        const first = to === from && group.records === 0;
+        if (!first && !(group.records + (to - from) < c.maxBatchRecords && group.bytes + bytes + size <= c.maxBatchBytes)) break;
+        bytes += size;
         to++;
       }
       if (to === from) {
         this.seal(group);
         continue;
       }
-      const slice = staged.slice(from, to).map(({ index, id, datasetId }) => ({ index, id, datasetId })); // the text stays behind
-      const byDataset = new Map<string, { lines: string[]; sizes: number[]; ids: string[] }>();
-      slice.forEach(({ id, datasetId }, k) => {
-        let entry = byDataset.get(datasetId);
-        if (!entry) byDataset.set(datasetId, (entry = { lines: [], sizes: [], ids: [] }));
-        entry.lines.push(lines[from + k]!);
-        entry.sizes.push(sizes[from + k]!);
-        entry.ids.push(id);
-      });
-      for (const [datasetId, entry] of byDataset) {
+      const byDataset = new Map<string, Staged[]>();
+      for (let k = from; k < to; k++) {
+        const event = staged[k]!;
+        let list = byDataset.get(event.datasetId);
+        if (!list) byDataset.set(event.datasetId, (list = []));
+        list.push(event);
+      }
+      for (const [datasetId, list] of byDataset) {
         let writer = group.writers.get(datasetId);
         if (!writer) {
           writer = new PartWriter(join(group.dir, datasetId), datasetId, c.maxFileBytes);
           group.writers.set(datasetId, writer);
           group.ids.set(datasetId, []);
         }
-        writer.append(entry.lines, entry.sizes);
-        group.ids.get(datasetId)!.push(...entry.ids);
+        writer.append(list.map((e) => e.json + '\n'), list.map((e) => e.bytes));
+        const ids = group.ids.get(datasetId)!;
+        for (const e of list) ids.push(e.id);
       }
-      group.records += slice.length;
+      group.records += to - from;
       group.bytes += bytes;
-      this.counters.records += slice.length;
+      this.counters.records += to - from;
       this.counters.bytes += bytes;
-      waits.push(
-        group.done.promise.then((outcomes) => {
-          for (const { index, id, datasetId } of slice) results[index] = this.verdict(outcomes, datasetId, id);
-        }),
-      );
+      waits.push(this.verdictsOf(group.done.promise, staged, from, to, results));
       if (group.records >= c.maxBatchRecords || group.bytes >= c.maxBatchBytes) this.seal(group);
       from = to;
     }
-    if (this.open) this.armLinger();
-    return Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * The verdicts of `staged[from, to)` once their group is final. Built in a function of its own so the waiting
+   * closure holds the compact slots (index, id, dataset) and nothing else of `stage` (the JSON text above all).
+   */
+  private verdictsOf(done: Promise<Outcomes>, staged: readonly Staged[], from: number, to: number, results: Array<Delivery | undefined>): Promise<void> {
+    const n = to - from;
+    const indexes = new Uint32Array(n);
+    const ids: string[] = new Array(n);
+    const datasets: string[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const e = staged[from + k]!;
+      indexes[k] = e.index;
+      ids[k] = e.id;
+      datasets[k] = e.datasetId;
+    }
+    return done.then((outcomes) => {
+      for (let k = 0; k < n; k++) results[indexes[k]!] = this.verdict(outcomes, datasets[k]!, ids[k]!);
+    });
   }
 
   private verdict(outcomes: Outcomes, datasetId: string, id: string): Delivery {
