@@ -8,7 +8,7 @@ import { packageRoot } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { loadMapping } from '../../src/mapping/index.js';
 import { createSource } from '../../src/sources/index.js';
-import { EnvelopeEncoder } from '../../src/sinks/adobe-streaming/encode.js';
+import { EnvelopeEncoder, envelopeText } from '../../src/sinks/adobe-streaming/encode.js';
 import { createValidator } from '../../src/validate/index.js';
 import type { SourceConfig } from '../../src/sources/config.js';
 import { envelopeFields } from '../config.js';
@@ -40,7 +40,7 @@ export async function runNaiveCase(spec: CaseSpec): Promise<Omit<CaseResult, 'pe
         }
         const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
         if (!encoded.ok) continue;
-        const res = await fetch(spec.endpoints.dcsUrl, { method: 'POST', headers, body: encoded.envelope });
+        const res = await fetch(spec.endpoints.dcsUrl, { method: 'POST', headers, body: envelopeText(encoded) });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`naive: DCS answered ${res.status}`);
         events++;

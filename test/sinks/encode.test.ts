@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BATCH_OVERHEAD_BYTES, EnvelopeEncoder, batchBody, batchBytes, fitsAlone, planBatches } from '../../src/sinks/adobe-streaming/index.js';
+import { BATCH_OVERHEAD_BYTES, BodyBuffers, EnvelopeEncoder, batchBody, batchBytes, envelopeText, fitsAlone, planBatches, writeBatchBody } from '../../src/sinks/adobe-streaming/index.js';
 import { makeEvents } from './helpers.js';
 
 describe('EnvelopeEncoder', () => {
@@ -10,19 +10,19 @@ describe('EnvelopeEncoder', () => {
     const result = encoder.encode(event!);
     if (!result.ok) throw new Error(result.reason);
     const schemaRef = { id: 'https://ns.adobe.com/t/schemas/1', contentType: 'application/vnd.adobe.xed-full+json;version=1' };
-    expect(JSON.parse(result.envelope.toString('utf8'))).toEqual({
+    expect(JSON.parse(envelopeText(result))).toEqual({
       header: { schemaRef, imsOrgId: 'O@AdobeOrg', datasetId: 'ds', flowId: 'f', source: { name: 'src' } },
       body: { xdmMeta: { schemaRef }, xdmEntity: event!.event },
     });
-    expect(result.envelope.toString('utf8').endsWith(`"xdmEntity":${event!.json}}}`)).toBe(true);
-    expect(result.bytes).toBe(result.envelope.length);
+    expect(envelopeText(result).endsWith(`"xdmEntity":${event!.json}}}`)).toBe(true);
+    expect(result.bytes).toBe(Buffer.byteLength(envelopeText(result)));
   });
 
   it('omits flowId and imsOrgId when none is known', () => {
     const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
     const result = encoder.encode(makeEvents(1)[0]!);
     if (!result.ok) throw new Error(result.reason);
-    const header = JSON.parse(result.envelope.toString('utf8')).header;
+    const header = JSON.parse(envelopeText(result)).header;
     expect(header).not.toHaveProperty('flowId');
     expect(header).not.toHaveProperty('imsOrgId');
   });
@@ -32,8 +32,8 @@ describe('EnvelopeEncoder', () => {
     const event = { id: 'x', eventType: 'message.feedback', event: { _id: 'x', timestamp: 't', eventType: 'message.feedback' }, json: '{"_id":"x","r":"ünïcødé ✉"}' };
     const result = encoder.encode(event);
     if (!result.ok) throw new Error(result.reason);
-    expect(result.bytes).toBe(result.envelope.length);
-    expect(result.bytes).toBeGreaterThan(result.envelope.toString('utf8').length);
+    expect(result.bytes).toBe(Buffer.byteLength(envelopeText(result)));
+    expect(result.bytes).toBeGreaterThan(envelopeText(result).length);
   });
 
   it('rejects an entity that is not a serialised object', () => {
@@ -45,11 +45,39 @@ describe('EnvelopeEncoder', () => {
 
 describe('batch planning', () => {
   it('builds a {"messages":[…]} body whose size batchBytes predicts', () => {
-    const envelopes = ['{"a":1}', '{"b":"é"}', '{}'].map((e) => Buffer.from(e));
+    const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
+    const entities = ['{"a":1}', '{"b":"é ✉"}', '{}'];
+    const envelopes = entities.map((json, i) => {
+      const result = encoder.encode({ id: `${i}`, eventType: 'message.feedback', json });
+      if (!result.ok) throw new Error(result.reason);
+      return result;
+    });
     const body = batchBody(envelopes);
-    expect(JSON.parse(body.toString('utf8'))).toEqual({ messages: [{ a: 1 }, { b: 'é' }, {}] });
-    expect(body.length).toBe(batchBytes(envelopes.map((e) => e.length)));
+    expect(JSON.parse(body.toString('utf8')).messages.map((m: { body: { xdmEntity: unknown } }) => m.body.xdmEntity)).toEqual([{ a: 1 }, { b: 'é ✉' }, {}]);
+    expect(body.length).toBe(batchBytes(envelopes.map((e) => e.bytes)));
     expect(batchBytes([])).toBe(BATCH_OVERHEAD_BYTES);
+  });
+
+  it('writes a body over a reused buffer without leaving bytes of the longer body before it', () => {
+    const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
+    const encode = (json: string) => {
+      const result = encoder.encode({ id: 'x', eventType: 'message.feedback', json });
+      if (!result.ok) throw new Error(result.reason);
+      return result;
+    };
+    const buffers = new BodyBuffers(4096, 1);
+    const first = buffers.acquire(100);
+    writeBatchBody([encode(`{"long":"${'x'.repeat(1000)}"}`), encode('{"n":2}')], first);
+    buffers.release(first);
+    const again = buffers.acquire(100);
+    expect(again).toBe(first);
+    const length = writeBatchBody([encode('{"short":true}')], again);
+    expect(JSON.parse(again.subarray(0, length).toString('utf8')).messages).toHaveLength(1);
+    // Bodies larger than the pooled size get a buffer of their own, never kept.
+    const big = buffers.acquire(10_000);
+    expect(big.length).toBe(10_000);
+    buffers.release(big);
+    expect(buffers.acquire(100)).not.toBe(big);
   });
 
   it('never exceeds the count or byte cap, keeps order, and loses nothing (property)', () => {

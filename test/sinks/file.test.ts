@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FatalError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { FileSink } from '../../src/sinks/file/index.js';
-import { EnvelopeEncoder } from '../../src/sinks/adobe-streaming/index.js';
+import { EnvelopeEncoder, envelopeText, type EncodedEnvelope } from '../../src/sinks/adobe-streaming/index.js';
 import { createSink, dryRunSinkConfig, type AdobeStreamingConfig } from '../../src/sinks/index.js';
 import { makeEvents } from './helpers.js';
 
@@ -38,7 +38,7 @@ describe('file sink', () => {
     const lines = readFileSync(path, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
     const encoder = new EnvelopeEncoder(streaming, 'O@AdobeOrg');
-    expect(lines).toEqual(events.map((e) => (encoder.encode(e) as { envelope: Buffer }).envelope.toString('utf8')));
+    expect(lines).toEqual(events.map((e) => envelopeText(encoder.encode(e) as EncodedEnvelope)));
     expect(JSON.parse(lines[3]!).header.datasetId).toBe('ds-tr');
   });
 

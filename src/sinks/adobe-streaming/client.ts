@@ -3,12 +3,15 @@ import type { AdobeHttpClient, HttpResponse, PlatformIdentity } from '../../adob
 import { platformHeaders } from '../../adobe/http.js';
 import type { TokenProvider } from '../../adobe/ims.js';
 import { redact } from '../../redact.js';
-import { batchBody } from './encode.js';
+import { BodyBuffers, batchBytes, writeBatchBody, type EncodedEnvelope } from './encode.js';
 
 export interface DcsClientOptions {
   dcsUrl: string;
   inletId: string;
   http: AdobeHttpClient;
+  /** Largest request body (bytes) and most requests in flight: the reused body buffers' size and number. */
+  maxBodyBytes: number;
+  maxInFlight: number;
   /** Present for authenticated inlets. */
   tokens?: TokenProvider;
   /** Client id, org and sandbox for the platform headers (authenticated inlets). */
@@ -24,9 +27,11 @@ export interface DcsAnswer {
 export class DcsClient {
   /** The batch endpoint, without secrets (the inlet id is an identifier, not a credential). */
   readonly url: string;
+  private readonly bodies: BodyBuffers;
 
   constructor(private readonly options: DcsClientOptions) {
     this.url = `${options.dcsUrl}/collection/batch/${encodeURIComponent(options.inletId)}`;
+    this.bodies = new BodyBuffers(options.maxBodyBytes, options.maxInFlight);
   }
 
   get authenticated(): boolean {
@@ -34,15 +39,25 @@ export class DcsClient {
   }
 
   /** Posts envelopes. Throws HttpNetworkError (no answer), RetryableError/AuthError (IMS), or the abort reason. */
-  async post(envelopes: readonly Buffer[], signal?: AbortSignal): Promise<DcsAnswer> {
+  async post(envelopes: readonly EncodedEnvelope[], signal?: AbortSignal): Promise<DcsAnswer> {
     const token = this.options.tokens ? await this.options.tokens.getToken(signal) : undefined;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
       ...(this.options.identity ? platformHeaders(this.options.identity, token) : token ? { authorization: `Bearer ${token}` } : {}),
     };
-    const response = await this.options.http.request({ method: 'POST', url: this.url, headers, body: batchBody(envelopes), ...(signal ? { signal } : {}) });
-    return { response, token };
+    const buffer = this.bodies.acquire(batchBytes(envelopes.map((e) => e.bytes)));
+    const body = buffer.subarray(0, writeBatchBody(envelopes, buffer));
+    let readWhole = false;
+    try {
+      const response = await this.options.http.request({ method: 'POST', url: this.url, headers, body, ...(signal ? { signal } : {}) });
+      // A 2xx answer (per-message results) means DCS read the whole body. After a failure or an early error answer
+      // the socket may still hold unsent bytes of it, so that buffer is never written again.
+      readWhole = response.status >= 200 && response.status < 300;
+      return { response, token };
+    } finally {
+      if (readWhole) this.bodies.release(buffer);
+    }
   }
 }
 

@@ -18,7 +18,7 @@ import {
 import { redact } from '../../redact.js';
 import { resolveStreamingConfig, type AdobeStreamingConfig, type ResolvedStreamingConfig } from './config.js';
 import { DcsClient, adobeMessage } from './client.js';
-import { EnvelopeEncoder, batchBytes, fitsAlone, planBatches } from './encode.js';
+import { EnvelopeEncoder, batchBytes, fitsAlone, planBatches, type EncodedEnvelope } from './encode.js';
 import { setMaxListeners } from 'node:events';
 
 /** Time as the sink sees it; tests inject a virtual clock so backoffs and deadlines take no real time. */
@@ -49,7 +49,7 @@ export interface AdobeStreamingDeps {
 
 interface Item {
   index: number;
-  envelope: Buffer;
+  envelope: EncodedEnvelope;
   bytes: number;
 }
 
@@ -126,6 +126,8 @@ export class AdobeStreamingSink implements Sink {
       dcsUrl: c.dcsUrl,
       inletId: c.inletId,
       http: this.http,
+      maxBodyBytes: c.maxBatchBytes,
+      maxInFlight: c.concurrency.max,
       ...(this.tokens ? { tokens: this.tokens } : {}),
       ...(this.tokens && identity ? { identity } : {}),
     });
@@ -145,7 +147,7 @@ export class AdobeStreamingSink implements Sink {
           reason: `ingest: the event is ${encoded.bytes} bytes in its envelope, more than the request cap of ${this.config.maxBatchBytes} bytes (DCS refuses requests above 1 MB); shorten it`,
         };
       } else {
-        items.push({ index, envelope: encoded.envelope, bytes: encoded.bytes });
+        items.push({ index, envelope: encoded, bytes: encoded.bytes });
       }
     });
     this.counters.rejected += events.length - items.length;

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Delivery, OutboundEvent, Sink } from '../../core/types.js';
 import { FatalError } from '../../errors.js';
 import { checkRouting, envelopeConfigProperties, type EnvelopeConfig } from '../adobe-streaming/config.js';
-import { EnvelopeEncoder } from '../adobe-streaming/encode.js';
+import { EnvelopeEncoder, envelopeText } from '../adobe-streaming/encode.js';
 
 /** Writes NDJSON to a file instead of sending. */
 export interface FileSinkConfig {
@@ -71,7 +71,7 @@ export class FileSink implements Sink {
       }
       const encoded = this.encoder.encode(event);
       if (encoded.ok) {
-        out.push(encoded.envelope.toString('utf8'));
+        out.push(envelopeText(encoded));
         results.push({ kind: 'accepted' });
       } else {
         results.push({ kind: 'rejected', reason: encoded.reason });
