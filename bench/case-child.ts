@@ -7,8 +7,11 @@ import { runConnectorCase } from './cases/connector.js';
 import { runFloorCase } from './cases/floor.js';
 import { runNaiveCase } from './cases/naive.js';
 import { runStagesCase } from './cases/stages.js';
+import { capHeapGrowth } from '../src/util/heap-growth.js';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as CaseSpec;
+// The connector cases run in a process set up as the CLI sets up its own (src/cli/main.ts).
+if (spec.kind === 'connector') capHeapGrowth();
 const runners = { connector: runConnectorCase, floor: runFloorCase, naive: runNaiveCase, stages: runStagesCase };
 
 async function main(): Promise<CaseMessage> {
