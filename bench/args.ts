@@ -1,7 +1,7 @@
 /** Command-line flags of `npm run bench`, with defaults and readable errors. */
 
 /** Every case the bench knows, in the order it runs them. */
-export const CASES = ['stages', 'floor', 'naive', 'xdm-feedback', 'xdm-feedback-file', 'xdm-feedback-batch', 'memory'] as const;
+export const CASES = ['stages', 'floor', 'naive', 'xdm-feedback', 'xdm-feedback-lean', 'xdm-feedback-file', 'xdm-feedback-batch', 'memory'] as const;
 export type CaseName = (typeof CASES)[number];
 
 export interface BenchArgs {

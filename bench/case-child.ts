@@ -19,7 +19,8 @@ async function main(): Promise<CaseMessage> {
     const partial = await runners[spec.kind](spec);
     // maxRSS is in kilobytes.
     const usage = process.resourceUsage();
-    const result: CaseResult = { ...partial, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 };
+    const nodeOptions = process.execArgv.filter((arg) => !arg.startsWith('--cpu-prof'));
+    const result: CaseResult = { ...partial, peakRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, nodeOptions };
     return { type: 'result', result };
   } catch (error) {
     return { type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };

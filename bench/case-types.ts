@@ -17,6 +17,8 @@ export interface CaseSpec {
   sink?: 'adobe-streaming' | 'file' | 'adobe-batch';
   /** connector with the file sink: the output; floor: the envelopes to post. */
   envelopesPath?: string;
+  /** Node options of the case's process (as a user would put in NODE_OPTIONS). */
+  nodeOptions?: string[];
 }
 
 /** Milliseconds of the run loop per stage (see TimedStage in src/core/pipeline.ts). */
@@ -34,6 +36,8 @@ export interface CaseResult {
   peakRssMb: number;
   /** CPU time (user + system) of the child over its whole life, in seconds. */
   cpuSeconds: number;
+  /** The Node options the child ran with (profiling options left out). */
+  nodeOptions: string[];
   stages?: StageMs;
   /** Isolated per-stage rates (stages case). */
   rates?: Record<string, { records: number; seconds: number; perSecond: number }>;
@@ -41,3 +45,6 @@ export interface CaseResult {
 }
 
 export type CaseMessage = { type: 'result'; result: CaseResult } | { type: 'error'; message: string };
+
+/** What a case runner measures itself; the child adds the process figures. */
+export type CaseOutcome = Omit<CaseResult, 'peakRssMb' | 'cpuSeconds' | 'nodeOptions'>;

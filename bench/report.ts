@@ -1,6 +1,7 @@
 /** Turns case results into the bench's JSON lines (rates, ratios, stage shares, targets) and the Markdown table. */
 import type { CaseResult } from './case-types.js';
 import type { Machine } from './machine.js';
+import { LOW_MEMORY_NODE_OPTIONS } from '../src/util/heap-growth.js';
 
 /** A case result with what the parent measured around it. */
 export interface CaseRun {
@@ -75,6 +76,7 @@ export function buildLines(runs: readonly CaseRun[], context: { machine: Machine
     if (r.stages) line.stages = stageShares(r.stages, r.seconds);
     if (r.rates) line.rates = Object.fromEntries(Object.entries(r.rates).map(([k, v]) => [k, { records: v.records, seconds: round(v.seconds, 3), perSecond: round(v.perSecond) }]));
     if (r.details) line.details = r.details;
+    if (r.nodeOptions.length > 0) line.nodeOptions = r.nodeOptions;
     if (run.note) line.note = run.note;
     lines.push({ ...line, ...common });
   }
@@ -83,6 +85,7 @@ export function buildLines(runs: readonly CaseRun[], context: { machine: Machine
   const naive = byName.get('naive')?.result;
   const xdm = byName.get('xdm-feedback')?.result;
   const small = byName.get('memory')?.result;
+  const lean = byName.get('xdm-feedback-lean')?.result;
   const stages = byName.get('stages')?.result;
   const summary: Line = { case: 'summary' };
   const checks: Record<string, { value: number; target: string; met: boolean }> = {};
@@ -100,6 +103,13 @@ export function buildLines(runs: readonly CaseRun[], context: { machine: Machine
     const v = xdm.events / xdm.seconds;
     checks.eventsPerSec = { value: round(v), target: `≥ ${TARGETS.eventsPerSecond} events/s end to end`, met: v >= TARGETS.eventsPerSecond };
     checks.peakRssMb = { value: round(xdm.peakRssMb, 1), target: `< ${TARGETS.peakRssMb} MB`, met: xdm.peakRssMb < TARGETS.peakRssMb };
+  }
+  if (lean) {
+    checks.peakRssMbLean = {
+      value: round(lean.peakRssMb, 1),
+      target: `< ${TARGETS.peakRssMb} MB with NODE_OPTIONS=${LOW_MEMORY_NODE_OPTIONS.join(' ')} (at ${round(lean.events / lean.seconds)} events/s)`,
+      met: lean.peakRssMb < TARGETS.peakRssMb,
+    };
   }
   if (xdm && small) {
     const growth = xdm.peakRssMb / small.peakRssMb - 1;

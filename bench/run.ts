@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../src/config/load.js';
 import { sinkConfigSchemas } from '../src/sinks/index.js';
+import { LOW_MEMORY_NODE_OPTIONS } from '../src/util/heap-growth.js';
 import { parseArgs, type BenchArgs, type CaseName } from './args.js';
 import type { CaseMessage, CaseResult, CaseSpec } from './case-types.js';
 import { generateInputs, type GeneratedInput } from './generate.js';
@@ -50,7 +51,7 @@ class Imitation {
 }
 
 async function runChild(spec: CaseSpec, profileDir: string | undefined): Promise<CaseResult> {
-  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []; // one file per thread (the state thread too)
+  const execArgv = [...(spec.nodeOptions ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])]; // a profile per thread
   const child = fork(join(here, 'case-child.js'), [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const message = await nextMessage(child, (m): m is CaseMessage => typeof m === 'object' && m !== null && 'type' in m, spec.name);
   await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
@@ -71,7 +72,7 @@ async function main(args: BenchArgs): Promise<void> {
     return inputs;
   };
 
-  const needsFull = wants('floor') || wants('xdm-feedback') || wants('xdm-feedback-file') || wants('xdm-feedback-batch') || (wants('stages') && args.stageRecords === args.records);
+  const needsFull = wants('floor') || wants('xdm-feedback') || wants('xdm-feedback-lean') || wants('xdm-feedback-file') || wants('xdm-feedback-batch') || (wants('stages') && args.stageRecords === args.records);
   const full = needsFull ? inputsFor(args.records, 'inputs') : [];
   const stageInputs = wants('stages') ? (args.stageRecords === args.records ? full : inputsFor(args.stageRecords, 'inputs-stages')) : [];
   const naiveInputs = wants('naive') ? inputsFor(args.naiveRecords, 'inputs-naive') : [];
@@ -124,6 +125,13 @@ async function main(args: BenchArgs): Promise<void> {
       if (entry.imitationAccepted !== undefined && entry.imitationAccepted !== entry.result.events) {
         throw new Error(`xdm-feedback: the connector counted ${entry.result.events} events sent but the imitation accepted ${entry.imitationAccepted}`);
       }
+    }
+    if (wants('xdm-feedback-lean')) {
+      await run(
+        'xdm-feedback-lean',
+        { kind: 'connector', sink: 'adobe-streaming', inputs: full, nodeOptions: [...LOW_MEMORY_NODE_OPTIONS] },
+        `the xdm-feedback case with NODE_OPTIONS=${LOW_MEMORY_NODE_OPTIONS.join(' ')}: a smaller young generation, for less memory`,
+      );
     }
     if (wants('xdm-feedback-batch')) {
       if (hasBatchSink) await run('xdm-feedback-batch', { kind: 'connector', sink: 'adobe-batch', inputs: full }, 'backfill through batch ingestion (adobe-batch sink)');

@@ -4,7 +4,7 @@ import { createLogger } from '../../src/log.js';
 import { runConnector } from '../../src/core/run.js';
 import { setStageTimer, totalDeadLettered, type TimedStage } from '../../src/core/pipeline.js';
 import { benchConfig } from '../config.js';
-import type { CaseResult, CaseSpec } from '../case-types.js';
+import type { CaseOutcome, CaseSpec } from '../case-types.js';
 
 /** Sums stage times over the whole run. */
 export class StageTotals {
@@ -14,7 +14,7 @@ export class StageTotals {
   }
 }
 
-export async function runConnectorCase(spec: CaseSpec): Promise<Omit<CaseResult, 'peakRssMb' | 'cpuSeconds'>> {
+export async function runConnectorCase(spec: CaseSpec): Promise<CaseOutcome> {
   const sink = spec.sink ?? 'adobe-streaming';
   const config = benchConfig({
     endpoints: spec.endpoints,

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { readLines } from '../../src/sources/shared/line-reader.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS } from '../config.js';
 import { dcsHeaders, localToken } from '../local-token.js';
-import type { CaseResult, CaseSpec } from '../case-types.js';
+import type { CaseOutcome, CaseSpec } from '../case-types.js';
 
 const OPEN = Buffer.from('{"messages":[');
 const CLOSE = Buffer.from(']}');
@@ -58,7 +58,7 @@ function post(agent: http.Agent, url: URL, headers: Record<string, string>, body
   });
 }
 
-export async function runFloorCase(spec: CaseSpec): Promise<Omit<CaseResult, 'peakRssMb' | 'cpuSeconds'>> {
+export async function runFloorCase(spec: CaseSpec): Promise<CaseOutcome> {
   if (!spec.envelopesPath) throw new Error('floor: no envelopes file to post');
   const { bodies, envelopes } = await buildBodies(spec.envelopesPath);
   const bytes = bodies.reduce((n, b) => n + b.length, 0);

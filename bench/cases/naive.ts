@@ -13,9 +13,9 @@ import { createValidator } from '../../src/validate/index.js';
 import type { SourceConfig } from '../../src/sources/config.js';
 import { envelopeFields } from '../config.js';
 import { dcsHeaders, localToken } from '../local-token.js';
-import type { CaseResult, CaseSpec } from '../case-types.js';
+import type { CaseOutcome, CaseSpec } from '../case-types.js';
 
-export async function runNaiveCase(spec: CaseSpec): Promise<Omit<CaseResult, 'peakRssMb' | 'cpuSeconds'>> {
+export async function runNaiveCase(spec: CaseSpec): Promise<CaseOutcome> {
   const headers = dcsHeaders(await localToken(spec.endpoints));
   const validator = createValidator();
   const encoder = new EnvelopeEncoder(envelopeFields(), localDefaults.imsOrgId);

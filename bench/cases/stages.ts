@@ -16,7 +16,7 @@ import { openDb } from '../../src/store/db.js';
 import { StateStore, type LedgerEntry } from '../../src/store/state.js';
 import { createValidator } from '../../src/validate/index.js';
 import { envelopeFields } from '../config.js';
-import type { CaseResult, CaseSpec } from '../case-types.js';
+import type { CaseOutcome, CaseSpec } from '../case-types.js';
 
 const UNIT = 500;
 
@@ -25,7 +25,7 @@ function rate(records: number, ms: number) {
   return { records, seconds, perSecond: seconds > 0 ? records / seconds : 0 };
 }
 
-export async function runStagesCase(spec: CaseSpec): Promise<Omit<CaseResult, 'peakRssMb' | 'cpuSeconds'>> {
+export async function runStagesCase(spec: CaseSpec): Promise<CaseOutcome> {
   const ctx = { checkpoint: () => undefined, signal: new AbortController().signal, log: silentLogger };
   const ms = { decode: 0, map: 0, validate: 0, serialise: 0, enrich: 0, commit: 0 };
   let decoded = 0;

@@ -18,7 +18,7 @@ describe('npm run bench', () => {
     );
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     const byCase = new Map(lines.map((l) => [l.case as string, l]));
-    for (const name of ['stages', 'xdm-feedback-file', 'floor', 'naive', 'xdm-feedback', 'memory']) {
+    for (const name of ['stages', 'xdm-feedback-file', 'floor', 'naive', 'xdm-feedback', 'xdm-feedback-lean', 'memory']) {
       const line = byCase.get(name);
       expect(line, name).toBeDefined();
       for (const key of ['records', 'events', 'seconds', 'recordsPerSec', 'eventsPerSec', 'mbPerSec', 'peakRssMb']) {
@@ -38,12 +38,15 @@ describe('npm run bench', () => {
     expect(xdm.imitation.accepted).toBe(xdm.events);
     expect(byCase.get('floor')!.events).toBe(xdm.events);
     expect(xdm.details.deadLettered).toBe(0);
+    expect(xdm.nodeOptions).toBeUndefined();
+    expect(byCase.get('xdm-feedback-lean')!.nodeOptions).toEqual(['--max-semi-space-size=4']);
+    expect(byCase.get('xdm-feedback-lean')!.events).toBe(xdm.events);
     expect(Object.keys(xdm.stages)).toEqual(['decode', 'map', 'enrich', 'validate', 'serialise', 'send', 'http', 'commit', 'other']);
     expect(Object.keys(byCase.get('stages')!.rates)).toEqual(['decode', 'map', 'enrich', 'validate', 'serialise', 'commit']);
     const summary = byCase.get('summary')!;
     expect(typeof summary.vsFloor).toBe('number');
     expect(typeof summary.vsNaive).toBe('number');
-    expect(Object.keys(summary.targets)).toEqual(expect.arrayContaining(['vsFloor', 'vsNaive', 'eventsPerSec', 'peakRssMb', 'rssGrowth', 'validatePerSec']));
+    expect(Object.keys(summary.targets)).toEqual(expect.arrayContaining(['vsFloor', 'vsNaive', 'eventsPerSec', 'peakRssMb', 'peakRssMbLean', 'rssGrowth', 'validatePerSec']));
 
     const files = readdirSync(results);
     expect(files.filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
