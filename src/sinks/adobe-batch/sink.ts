@@ -104,7 +104,7 @@ interface Staged {
 function settleAll(waits: Array<Promise<void>>, results: Array<Delivery | undefined>): Promise<Delivery[]> {
   return Promise.all(waits).then(() => {
     const deliveries: Delivery[] = new Array(results.length);
-    for (let i = 0; i < results.length; i++) deliveries[i] = results[i] ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${i}` };
+    for (let i = 0; i < results.length; i++) deliveries[i] = results[i] ?? { kind: 'rejected', reason: `ingest: internal error, no verdict for event ${i} of the send` };
     return deliveries;
   });
 }
