@@ -21,6 +21,7 @@ import type {
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { ledgerEntryFor, setRetryCount } from './xdm-fields.js';
 import { inlineUnitStore, type EnrichRequest, type EnrichResult, type UnitStore } from '../store/unit-store.js';
+import { waitingInputs, type KeptInput } from './waiting-inputs.js';
 import { redact } from '../redact.js';
 
 export interface PipelineOptions {
@@ -88,13 +89,13 @@ export interface RunSummary {
 
 /**
  * What the run keeps of a sent event until the sink's verdict: not its JSON text (the sink has what it needs; a batch
- * backfill waits minutes for a verdict, and holding 300,000 texts took a gigabyte).
+ * backfill waits minutes for a verdict, and holding 300,000 texts took a gigabyte), and its raw input where
+ * {@link waitingInputs} puts it.
  */
 interface PreparedEvent {
   id: string;
   ledger: LedgerEntry;
-  raw: string;
-  position: Position;
+  input: KeptInput;
 }
 
 interface Unit {
@@ -175,6 +176,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   /** The newest unit commit: every commit waits for it, so a failure stops all that follow. */
   let lastCommit: Promise<void> = Promise.resolve();
   const inFlight = new InFlightIds();
+  const waiting = waitingInputs(sink.lateVerdicts === true);
   // Reading stops on the caller's signal or a failure; sends in flight are only cancelled on a failure, so a
   // SIGTERM still lets the in-flight batch finish and commit.
   const internalAbort = new AbortController();
@@ -268,7 +270,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       }
       inFlight.add(event._id);
       outbound.push({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
-      unit.events.push({ id: event._id, ledger: ledgerEntryFor(event, sourceKey, sink.name), raw: candidate.raw, position: candidate.position });
+      unit.events.push({ id: event._id, ledger: ledgerEntryFor(event, sourceKey, sink.name), input: waiting.keep(candidate.raw, candidate.position) });
       if (timer) t = lap('serialise', t);
     }
     inFlight.finished(mapped.seq);
@@ -291,11 +293,13 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         bump(summary.byStatus, prepared.ledger.status ?? prepared.ledger.eventType);
         bump(summary.byChannel, prepared.ledger.channel);
       } else {
-        deadLetter(unit, 'ingest', prepared.raw, delivery.reason, prepared.position, {
+        const { raw, position } = waiting.read(prepared.input);
+        deadLetter(unit, 'ingest', raw, delivery.reason, position, {
           eventId: prepared.id,
           ...(delivery.errors ? { errors: delivery.errors } : {}),
         });
       }
+      waiting.release(prepared.input);
     });
     const commit = {
       runId,
@@ -386,6 +390,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     for (const confirmed of committing) await confirmed.catch(() => undefined);
   } finally {
     signal?.removeEventListener('abort', stop);
+    waiting.close();
   }
   summary.interrupted = Boolean(signal?.aborted);
   summary.durationMs = Date.now() - started;

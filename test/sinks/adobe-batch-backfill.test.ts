@@ -93,9 +93,27 @@ describe('backfill through batch ingestion (the whole pipeline against the local
 
     const db = new Database(config.state, { readonly: true });
     const ledger = new Set(db.prepare('SELECT id FROM ledger').pluck().all() as string[]);
-    const letters = db.prepare("SELECT event_id, stage, reason, errors FROM dead_letters ORDER BY id").all() as Array<{ event_id: string; stage: string; reason: string; errors: string }>;
+    const letters = db.prepare("SELECT event_id, stage, reason, errors, raw, stream, position FROM dead_letters ORDER BY id").all() as Array<{
+      event_id: string;
+      stage: string;
+      reason: string;
+      errors: string;
+      raw: string;
+      stream: string;
+      position: string;
+    }>;
     db.close();
     expect(letters).toHaveLength(5);
+    // Their raw input and position waited on disk (the batch sink's verdicts are late) and came back intact.
+    const lines = readFileSync(join(dir, 'in.ndjson'), 'utf8').split('\n');
+    const lineEnds = lines.map((_, i) => Buffer.byteLength(lines.slice(0, i + 1).join('\n')) + 1);
+    expect(letters.map((l) => JSON.parse(l.raw).commId).sort()).toEqual([...delivered].map((i) => `b-${i}`).sort());
+    for (const letter of letters) {
+      const i = Number(JSON.parse(letter.raw).commId.slice(2));
+      expect(letter.raw).toBe(lines[i]);
+      expect(letter.stream).toBe(join(dir, 'in.ndjson'));
+      expect(JSON.parse(letter.position)).toMatchObject({ offset: lineEnds[i], line: i + 1 });
+    }
     for (const letter of letters) {
       expect(letter.stage).toBe('ingest');
       expect(letter.reason).toMatch(/^ingest: AEP batch \S+ rejected the record: \/_experience\/customerJourneyManagement\/messageDeliveryfeedback\/feedbackStatus: must be equal to one of the allowed values/);

@@ -113,6 +113,7 @@ function settleAll(waits: Array<Promise<void>>, results: Array<Delivery | undefi
 export class AdobeBatchSink implements Sink {
   readonly name = 'adobe-batch';
   readonly maxPendingSends: number;
+  readonly lateVerdicts = true;
   readonly config: ResolvedBatchConfig;
   private readonly api: BatchApi;
   private readonly platform: PlatformClient;
