@@ -81,8 +81,6 @@ function shown(value: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + '…' : text;
 }
 
-/** Printable ASCII without `"` or `\`: serialises to exactly length + 2 bytes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** Upper bound of the serialised length of any JSON number (e.g. `-1.2345678901234567e-308`). */
 const MAX_NUMBER_CHARS = 25;
 
@@ -91,13 +89,13 @@ interface Scan {
   problems: string[];
   /** JSON pointers of values already reported (null, empty…), whose schema errors would only repeat them. */
   flagged: Set<string>;
-  /** An upper bound of the serialised size; exact when every string is plain ASCII. */
+  /** An upper bound of the serialised size; the exact size is measured only when this bound is over the limit. */
   bytes: number;
 }
 
+/** A UTF-16 unit serialises to at most 6 bytes (`\u001f`, lone surrogates): cheap, and events sit far below the limit. */
 function stringBytes(s: string): number {
-  // A UTF-16 unit serialises to at most 6 bytes (`\u001f`, lone surrogates); plain ASCII to exactly 1.
-  return PLAIN.test(s) ? s.length + 2 : s.length * 6 + 2;
+  return s.length * 6 + 2;
 }
 
 function report(scan: Scan, stack: string[], message: string): void {
