@@ -6,7 +6,7 @@ import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } fr
 import formatsPlugin from 'ajv-formats';
 import type { EventValidator, ValidationErrors, XdmEvent } from '../core/types.js';
 import { redact } from '../redact.js';
-import { isDateTime } from './formats.js';
+import { isDateTime, remembered } from './formats.js';
 import { MESSAGE_FEEDBACK_SCHEMA_FILE } from './generate.js';
 import { xdmSchemasDir } from './paths.js';
 import { tenantSchemaToShort } from './tenant.js';
@@ -37,6 +37,9 @@ const addFormats: AddFormats =
   (formatsPlugin as unknown as { default?: AddFormats }).default ?? (formatsPlugin as unknown as AddFormats);
 const require = createRequire(import.meta.url);
 const draft06 = require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject;
+type FormatCheck = ((s: string) => boolean) | RegExp;
+const { fullFormats } = require('ajv-formats/dist/formats') as { fullFormats: Record<'uri' | 'uri-reference', FormatCheck> };
+const asFunction = (check: FormatCheck) => (check instanceof RegExp ? (s: string) => check.test(s) : check);
 
 /** True for a Schema Registry answer that was not converted yet (it carries registry bookkeeping at the root). */
 function isRegistryAnswer(schema: object): boolean {
@@ -50,6 +53,8 @@ function compile(schema: object, allErrors: boolean): ValidateFunction {
   ajv.addMetaSchema(draft06);
   addFormats(ajv);
   ajv.addFormat('date-time', isDateTime);
+  ajv.addFormat('uri', remembered(asFunction(fullFormats.uri)));
+  ajv.addFormat('uri-reference', remembered(asFunction(fullFormats['uri-reference'])));
   try {
     return ajv.compile(schema as AnySchemaObject);
   } catch (err) {

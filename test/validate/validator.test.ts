@@ -220,3 +220,22 @@ describe('the date-time format', () => {
     }
   });
 });
+
+describe('remembered format checks', () => {
+  it('give the same verdict as the check they wrap, for new and repeated strings alike (property)', async () => {
+    const { remembered } = await import('../../src/validate/formats.js');
+    const { createRequire } = await import('node:module');
+    const { fullFormats } = createRequire(import.meta.url)('ajv-formats/dist/formats') as { fullFormats: { uri: (s: string) => boolean } };
+    let calls = 0;
+    const counted = (s: string) => {
+      calls++;
+      return fullFormats.uri(s);
+    };
+    const check = remembered(counted, 8);
+    const samples = fc.oneof(fc.webUrl(), fc.string(), fc.constantFrom('https://ns.adobe.com/xdm/channels/email', 'not a uri', 'mailto:x', ''));
+    fc.assert(fc.property(fc.array(samples, { maxLength: 40 }), (list) => list.every((s) => check(s) === fullFormats.uri(s) && check(s) === fullFormats.uri(s))), { numRuns: 300 });
+    calls = 0;
+    for (let i = 0; i < 100; i++) check('https://ns.adobe.com/xdm/channels/sms');
+    expect(calls).toBeLessThanOrEqual(1);
+  });
+});
