@@ -1,5 +1,6 @@
 // Provider time parsing: epoch numbers, ISO-8601 with offsets, zone-less local times in a configured zone, bogus input.
 import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { TimeParser } from '../../src/mapping/time.js';
 
 const iso = (parser: TimeParser, value: unknown) => {
@@ -64,5 +65,27 @@ describe('provider times', () => {
 
   test('an unknown time zone is refused when the parser is built', () => {
     expect(() => new TimeParser('ms', 'Mars/Olympus')).toThrow(RangeError);
+  });
+});
+
+describe('TimeParser ISO output', () => {
+  test('is exactly Date#toISOString for any instant it accepts, in any order (property)', () => {
+    const parser = new TimeParser('ms', 'UTC');
+    const min = Date.UTC(2000, 0, 1);
+    const max = Date.UTC(2100, 0, 1) - 1;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min, max }), { minLength: 1, maxLength: 50 }), (list) => {
+        for (const ms of list) {
+          const r = parser.parse(ms);
+          if (!r.ok || r.iso !== new Date(ms).toISOString()) return false;
+          // the same day again (a cached date part) and the last millisecond of that day
+          const endOfDay = Math.floor(ms / 86_400_000) * 86_400_000 + 86_399_999;
+          const again = parser.parse(Math.min(endOfDay, max));
+          if (!again.ok || again.iso !== new Date(Math.min(endOfDay, max)).toISOString()) return false;
+        }
+        return true;
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
