@@ -395,7 +395,8 @@ export function compileMapping(input: CompileInput): { mapper: Mapper } | { prob
 
 /** Deep-merges `more` into `target`: objects merge, anything else replaces (the mapping's `xdm` section wins). */
 function mergeInto(target: JsonObject, more: JsonObject): void {
-  for (const [k, v] of Object.entries(more)) {
+  for (const k in more) {
+    const v = more[k]!;
     const have = target[k];
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && have !== null && typeof have === 'object' && !Array.isArray(have) && have !== undefined) {
       mergeInto(have, v);
