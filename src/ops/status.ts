@@ -28,8 +28,8 @@ export interface StreamLag {
   /** Short human form of the position (file byte offset and line, or the raw cursor). */
   position?: string;
   /**
-   * For files: size and modification time; bytes read and left when the cursor is a byte offset (not for row-based
-   * CSV cursors); `note` says when the file shrank since its checkpoint.
+   * For files: size and modification time; bytes read and left when the cursor is a byte offset (CSV cursors have one
+   * next to the row, except row-only ones written by older versions); `note` says when the file shrank since its checkpoint.
    */
   file?: { offset?: number; size: number; bytesLeft?: number; modifiedAt: string; note?: string };
 }
@@ -132,10 +132,11 @@ function fileLag(path: string, at: FileOffset | undefined, known: boolean): Stre
 
 function shortPosition(position: string, at: FileOffset | undefined): string {
   if (at) {
-    const where = at.line !== undefined ? `, line ${at.line}` : at.row !== undefined ? `, row ${at.row}` : '';
+    // A CSV cursor has both: its row count says more than the physical line (quoted cells span lines).
+    const where = at.row !== undefined ? `, row ${at.row}` : at.line !== undefined ? `, line ${at.line}` : '';
     return `byte ${at.offset}${where}`;
   }
-  // Row-based file cursors (CSV): `{"fingerprint":…,"row":N}`.
+  // Row-only file cursors (CSV checkpoints of older versions): `{"fingerprint":…,"row":N}`.
   try {
     const v = JSON.parse(position) as Record<string, unknown>;
     if (v && typeof v === 'object' && typeof v.row === 'number') return `row ${v.row}`;
