@@ -117,6 +117,10 @@ describe('crisisworks byte-offset checkpoints', () => {
     expect(undecodable(first).map((u) => u.reason)).toEqual([expect.stringMatching(/^row 2 .*Quote Not Closed/)]);
     expect(at(first.at(-1)!)).toMatchObject({ row: 2, offset: readFileSync(path).length });
     expect(await drain(source(path), testContext({ checkpoints: ctx.checkpoints }))).toEqual([]);
+    appendFileSync(path, '3,C,c@example.com,Email,Sent,,,2024-02-01 09:02\n');
+    const more = await drain(source(path), ctx);
+    expect(ids(more)).toEqual(['3']);
+    expect(at(more[0]!).row).toBe(3);
   });
 
   test('rows appended after a full read are read alone and numbered on; a shrunk file is read from the start', async () => {
@@ -150,6 +154,15 @@ describe('crisisworks byte-offset checkpoints', () => {
       await drain(source(path, { encoding: 'windows-1252' }), ctx, cut);
       expect(await drain(source(path, { encoding: 'windows-1252' }), testContext({ checkpoints: ctx.checkpoints }))).toEqual(full.slice(cut));
     }
+  });
+
+  test('a UTF-16 export (decoded by csv-parse after its BOM) keeps row-only checkpoints and resumes by row', async () => {
+    const rows = Array.from({ length: 6 }, (_, i) => `${i},Sent,2024-02-01 09:0${i}`);
+    const path = csv(Buffer.from(`\ufeffDelivery ID,Status,Updated\r\n${rows.join('\r\n')}\r\n`, 'utf16le'));
+    const ctx = testContext();
+    const first = await drain(source(path), ctx, 2);
+    expect(at(first[1]!)).toEqual({ fingerprint: expect.anything(), row: 2 });
+    expect(ids(await drain(source(path), testContext({ checkpoints: ctx.checkpoints })))).toEqual(['2', '3', '4', '5']);
   });
 
   test('a resume across the reader chunk boundary of a large export gives every row once', async () => {

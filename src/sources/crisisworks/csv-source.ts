@@ -210,6 +210,7 @@ function readHeadHeader(head: Buffer, dialect: CsvDialect, windows1252: boolean)
   let header: Omit<HeadHeader, 'recordDelimiter'> | undefined;
   const parser = parse({
     ...parserOptions(dialect.delimiter, windows1252),
+    to: 1,
     on_skip: () => undefined,
     on_record: (record, context) => {
       header ??= { fields: (Array.isArray(record) ? record : (record as { record: string[] }).record) as string[], raw: context.raw ?? '', end: dialect.dataStart + context.bytes };
