@@ -1,15 +1,20 @@
 /** Builds a kafkajs consumer from configuration: TLS files, SASL password from the environment, logs into pino. */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { LogEntry, SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
 import type { KafkaConfig } from '../config.js';
 import type { ConsumerLike } from './kafka-source.js';
 
+/** kafkajs is loaded when a Kafka source first reads: runs without one do not carry it (~6 MB). */
+const require = createRequire(import.meta.url);
+
 /** Creates a kafkajs consumer for the configured group; credentials are read from the environment now. */
 export function createKafkaConsumer(config: KafkaConfig, baseDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env): ConsumerLike {
+  const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
   const kafka = new Kafka({
     clientId: config.clientId ?? 'xdm-feedback',
     brokers: config.brokers,
