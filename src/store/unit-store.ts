@@ -85,7 +85,7 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
   const script = statePath === ':memory:' ? undefined : workerScript();
   if (!script) return inlineUnitStore(store);
   // The thread keeps almost nothing alive (prepared statements); a small young generation keeps its memory small.
-  const worker = new Worker(script, { workerData: { statePath }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const worker = new Worker(script, { workerData: { statePath }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   const waiting = new Map<number, { resolve: (value: Int32Array | undefined) => void; reject: (error: Error) => void }>();
   let failure: Error | undefined;
   const failAll = (error: Error) => {

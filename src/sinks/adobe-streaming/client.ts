@@ -9,8 +9,7 @@ export interface DcsClientOptions {
   dcsUrl: string;
   inletId: string;
   http: AdobeHttpClient;
-  /** Largest request body (bytes) and most requests in flight: the reused body buffers' size and number. */
-  maxBodyBytes: number;
+  /** Most requests in flight: how many body buffers are kept for reuse. */
   maxInFlight: number;
   /** Present for authenticated inlets. */
   tokens?: TokenProvider;
@@ -31,7 +30,7 @@ export class DcsClient {
 
   constructor(private readonly options: DcsClientOptions) {
     this.url = `${options.dcsUrl}/collection/batch/${encodeURIComponent(options.inletId)}`;
-    this.bodies = new BodyBuffers(options.maxBodyBytes, options.maxInFlight);
+    this.bodies = new BodyBuffers(options.maxInFlight);
   }
 
   get authenticated(): boolean {

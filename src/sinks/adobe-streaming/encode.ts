@@ -103,27 +103,35 @@ export function batchBody(envelopes: readonly EncodedEnvelope[]): Buffer {
 }
 
 /**
- * Request-body buffers of `capacity` bytes, reused: at most `keep` are kept between requests (one per request in
- * flight). A buffer goes back only once its request is known to have been read whole (the caller decides).
+ * Request-body buffers, reused: at most `keep` are kept between requests (one per request in flight), each as large as
+ * the bodies it served (rounded up to 64 KB), so a run of 500 KB bodies keeps 500 KB buffers, not `maxBatchBytes`
+ * ones. A buffer goes back only once its request is known to have been read whole (the caller decides).
  */
 export class BodyBuffers {
   private readonly free: Buffer[] = [];
 
-  constructor(
-    private readonly capacity: number,
-    private readonly keep: number,
-  ) {}
+  constructor(private readonly keep: number) {}
 
   /** A buffer of at least `bytes` bytes. */
   acquire(bytes: number): Buffer {
-    if (bytes > this.capacity) return Buffer.allocUnsafeSlow(bytes);
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.capacity);
+    const fits = this.free.findIndex((b) => b.length >= bytes);
+    if (fits >= 0) return this.free.splice(fits, 1)[0]!;
+    return Buffer.allocUnsafeSlow(Math.ceil(bytes / BODY_GRAIN) * BODY_GRAIN);
   }
 
   release(buffer: Buffer): void {
-    if (buffer.length === this.capacity && this.free.length < this.keep) this.free.push(buffer);
+    if (this.free.length < this.keep) {
+      this.free.push(buffer);
+      return;
+    }
+    // Full: keep the larger buffers, which serve every body the smaller ones can.
+    let smallest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i]!.length < this.free[smallest]!.length) smallest = i;
+    if (this.free[smallest] && this.free[smallest]!.length < buffer.length) this.free[smallest] = buffer;
   }
 }
+
+const BODY_GRAIN = 64 * 1024;
 
 /** Size in bytes of a batch body holding envelopes of these sizes. */
 export function batchBytes(sizes: readonly number[]): number {

@@ -126,7 +126,6 @@ export class AdobeStreamingSink implements Sink {
       dcsUrl: c.dcsUrl,
       inletId: c.inletId,
       http: this.http,
-      maxBodyBytes: c.maxBatchBytes,
       maxInFlight: c.concurrency.max,
       ...(this.tokens ? { tokens: this.tokens } : {}),
       ...(this.tokens && identity ? { identity } : {}),
