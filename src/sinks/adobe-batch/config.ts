@@ -47,9 +47,9 @@ export interface AdobeBatchConfig {
   maxConcurrentBatches?: number;
   /**
    * How many pipeline units (`send` calls, up to 500 events each) may wait for their batch: enough for the batches in
-   * processing plus the one filling. The pipeline keeps the events of waiting units in memory (for the ledger and
-   * dead letters), so memory grows with `maxBatchRecords × (maxConcurrentBatches + 1)`; lower `maxBatchRecords` to
-   * use less. @default ceil(maxBatchRecords / 500) × (maxConcurrentBatches + 1) + 1
+   * processing plus the one filling. The pipeline keeps each waiting event's id and ledger columns in memory (~265 B;
+   * its raw input waits on disk), so memory grows with `maxBatchRecords × (maxConcurrentBatches + 1)`; lower
+   * `maxBatchRecords` to use less. @default ceil(maxBatchRecords / 500) × (maxConcurrentBatches + 1) + 1
    */
   maxPendingSends?: number;
   /** First Catalog poll delay after COMPLETE; doubles up to `pollMaxIntervalMs`. @default 2000 */
