@@ -1,26 +1,14 @@
 // Crisisworks CSV checkpoints carry the byte offset after the row: a resumed read starts there instead of re-parsing
 // the file, old row-only checkpoints still resume, and the offsets are file bytes also for windows-1252 exports.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { SourceItem } from '../../src/core/types.js';
-import { createSource } from '../../src/sources/index.js';
-import type { CrisisworksSourceConfig } from '../../src/sources/index.js';
 import { drain, records, testContext, undecodable } from '../helpers/source-context.js';
-import { tempDir } from '../helpers/temp.js';
+import { CRISISWORKS_HEADER, crisisworksFiles } from '../helpers/crisisworks-files.js';
 
-const dir = tempDir('xdmf-cw-offset-');
-let n = 0;
-function csv(content: string | Buffer): string {
-  const path = join(dir, `report-${n++}.csv`);
-  writeFileSync(path, content);
-  return path;
-}
-function source(path: string, extra: Partial<CrisisworksSourceConfig> = {}) {
-  return createSource({ type: 'crisisworks', files: [path], ...extra }, { baseDir: dir });
-}
-const HEADER = 'Delivery ID,Communication,Recipient,Delivery Type,Status,Response,Reason,Updated';
+const { csv, source } = crisisworksFiles('xdmf-cw-offset-');
+const HEADER = CRISISWORKS_HEADER;
 const at = (item: SourceItem) => JSON.parse(item.position.offset) as { row: number; offset?: number; line?: number; fingerprint: unknown };
 const ids = (items: SourceItem[]) => records(items).map((r) => r['Delivery ID']);
 /** A checkpoint map holding `offset` for one file, as a state file would. */

@@ -1,22 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createSource } from '../../src/sources/index.js';
-import type { CrisisworksSourceConfig } from '../../src/sources/index.js';
 import { drain, records, testContext, undecodable } from '../helpers/source-context.js';
-import { tempDir } from '../helpers/temp.js';
+import { CRISISWORKS_HEADER, crisisworksFiles } from '../helpers/crisisworks-files.js';
 
-const dir = tempDir('xdmf-cw-');
-let n = 0;
-function csv(content: string | Buffer): string {
-  const path = join(dir, `report-${n++}.csv`);
-  writeFileSync(path, content);
-  return path;
-}
-function source(path: string, extra: Partial<CrisisworksSourceConfig> = {}) {
-  return createSource({ type: 'crisisworks', files: [path], ...extra }, { baseDir: dir });
-}
-const HEADER = 'Delivery ID,Communication,Recipient,Delivery Type,Status,Response,Reason,Updated';
+const { csv, source } = crisisworksFiles('xdmf-cw-');
+const HEADER = CRISISWORKS_HEADER;
 
 describe('the crisisworks source', () => {
   test('rows become records keyed by the canonical column names, empty cells omitted', async () => {
