@@ -176,7 +176,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   /** The newest unit commit: every commit waits for it, so a failure stops all that follow. */
   let lastCommit: Promise<void> = Promise.resolve();
   const inFlight = new InFlightIds();
-  const waiting = waitingInputs(sink.lateVerdicts === true);
+  const waiting = waitingInputs(sink.waitingInputsDir);
   // Reading stops on the caller's signal or a failure; sends in flight are only cancelled on a failure, so a
   // SIGTERM still lets the in-flight batch finish and commit.
   const internalAbort = new AbortController();

@@ -133,10 +133,10 @@ export interface Sink {
   /** How many `send` calls the pipeline may keep in flight at once. */
   readonly maxPendingSends?: number;
   /**
-   * True when a verdict can take minutes (batch ingestion waits for the Catalog): the pipeline then keeps the raw input
-   * of the many waiting events on disk rather than in memory.
+   * Named by sinks whose verdict can take minutes (batch ingestion waits for the Catalog): the folder where the
+   * pipeline keeps the raw input of the many waiting events, on disk rather than in memory.
    */
-  readonly lateVerdicts?: boolean;
+  readonly waitingInputsDir?: string;
   /** Called once the source is exhausted and all sends returned (batch sinks finish their batch here). */
   finish?(): Promise<void>;
   close(): Promise<void>;

@@ -1,10 +1,13 @@
 /**
  * Where the run keeps the raw input and position of sent events until the sink's verdict: only a rejected event needs
- * them (for its dead letter). In the heap for sinks that answer within a request; on disk (RawSpill) for sinks whose
- * verdict takes minutes (batch ingestion), where tens of thousands of events wait and their raw texts were ~1 KB each
- * of live heap.
+ * them (for its dead letter). In the heap for sinks that answer within a request; on disk (RawSpill, in the folder the
+ * sink names) for sinks whose verdict takes minutes (batch ingestion), where tens of thousands of events wait and their
+ * raw texts were ~1 KB each of live heap.
  */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Position } from './types.js';
+import { FatalError } from '../errors.js';
 import { RawSpill, type SpillRef } from '../util/raw-spill.js';
 
 export interface WaitingInput {
@@ -40,7 +43,39 @@ function onDisk(spill: RawSpill): WaitingInputs {
   };
 }
 
-/** Heap for prompt verdicts; a private spill folder under `dir` (default: the OS temp folder) for late ones. */
-export function waitingInputs(lateVerdicts: boolean, dir?: string): WaitingInputs {
-  return lateVerdicts ? onDisk(new RawSpill(dir ? { dir } : {})) : inHeap;
+/** Spill folders are named after the process that owns them, so a later run can remove those of crashed runs. */
+const SPILL_PREFIX = 'waiting-inputs-';
+
+/** In the heap, or, when the sink names a folder (its verdicts come late), in a private spill folder inside it. */
+export function waitingInputs(dir: string | undefined): WaitingInputs {
+  if (dir === undefined) return inHeap;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    removeOrphans(dir);
+    return onDisk(new RawSpill({ dir, prefix: `${SPILL_PREFIX}${process.pid}-` }));
+  } catch (error) {
+    throw new FatalError(
+      `cannot keep the raw input of events waiting for their verdict in ${dir}: ${error instanceof Error ? error.message : String(error)}; check that the folder (sink.stagingDir) is writable`,
+    );
+  }
+}
+
+/**
+ * Removes the spill folders of processes that no longer run (a SIGKILLed run cannot remove its own). Their files
+ * were unlinked when opened, so only empty folders are left on Linux and macOS.
+ */
+function removeOrphans(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const pid = entry.isDirectory() && entry.name.startsWith(SPILL_PREFIX) ? Number.parseInt(entry.name.slice(SPILL_PREFIX.length), 10) : NaN;
+    if (Number.isInteger(pid) && pid !== process.pid && !running(pid)) rmSync(join(dir, entry.name), { recursive: true, force: true });
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -17,6 +17,8 @@ export interface SpilledInput {
 }
 
 export interface RawSpillOptions {
+  /** Start of the private folder's name (a random suffix follows). @default "xdmf-spill-" */
+  prefix?: string;
   /** Parent folder of the spill's private folder (created 0700, removed by `close`). @default os.tmpdir() */
   dir?: string;
   /** A segment file is closed for writing, and a new one started, once it holds this many bytes. @default 67108864 */
@@ -75,7 +77,7 @@ export class RawSpill {
   constructor(options: RawSpillOptions = {}) {
     this.segmentBytes = Math.max(1, Math.min(options.segmentBytes ?? 64 * 1024 * 1024, SEGMENT_SPAN - 1));
     this.buffer = Buffer.allocUnsafe(Math.max(HEADER, options.bufferBytes ?? 1024 * 1024));
-    this.dir = mkdtempSync(join(options.dir ?? tmpdir(), 'xdmf-spill-'));
+    this.dir = mkdtempSync(join(options.dir ?? tmpdir(), options.prefix ?? 'xdmf-spill-'));
     this.current = this.openSegment();
   }
 

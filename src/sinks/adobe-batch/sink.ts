@@ -113,7 +113,8 @@ function settleAll(waits: Array<Promise<void>>, results: Array<Delivery | undefi
 export class AdobeBatchSink implements Sink {
   readonly name = 'adobe-batch';
   readonly maxPendingSends: number;
-  readonly lateVerdicts = true;
+  /** Waiting events' raw input is spilled next to the staged batches (the same owner-only folder). */
+  readonly waitingInputsDir: string;
   readonly config: ResolvedBatchConfig;
   private readonly api: BatchApi;
   private readonly platform: PlatformClient;
@@ -168,6 +169,7 @@ export class AdobeBatchSink implements Sink {
     });
     this.api = new BatchApi(this.platform, c.platformUrl, c.requestTimeoutMs);
     this.stagingDir = resolve(c.stagingDir);
+    this.waitingInputsDir = this.stagingDir;
     this.maxPendingSends = c.maxPendingSends;
     this.ready = this.recover();
     this.ready.catch(() => undefined);
