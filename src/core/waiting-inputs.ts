@@ -8,6 +8,8 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Position } from './types.js';
 import { FatalError } from '../errors.js';
+import { hostname } from 'node:os';
+import { currentProcess, isRunning } from '../util/process-identity.js';
 import { RawSpill, type SpillRef } from '../util/raw-spill.js';
 
 export interface WaitingInput {
@@ -52,7 +54,8 @@ export function waitingInputs(dir: string | undefined): WaitingInputs {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     removeOrphans(dir);
-    return onDisk(new RawSpill({ dir, prefix: `${SPILL_PREFIX}${process.pid}-` }));
+    const me = currentProcess();
+    return onDisk(new RawSpill({ dir, prefix: `${SPILL_PREFIX}${me.pid}-${me.start ?? 'x'}-` }));
   } catch (error) {
     throw new FatalError(
       `cannot keep the raw input of events waiting for their verdict in ${dir}: ${error instanceof Error ? error.message : String(error)}; check that the folder (sink.stagingDir) is writable`,
@@ -66,16 +69,11 @@ export function waitingInputs(dir: string | undefined): WaitingInputs {
  */
 function removeOrphans(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const pid = entry.isDirectory() && entry.name.startsWith(SPILL_PREFIX) ? Number.parseInt(entry.name.slice(SPILL_PREFIX.length), 10) : NaN;
-    if (Number.isInteger(pid) && pid !== process.pid && !running(pid)) rmSync(join(dir, entry.name), { recursive: true, force: true });
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (!entry.isDirectory() || !entry.name.startsWith(SPILL_PREFIX)) continue;
+    const [pidText, start] = entry.name.slice(SPILL_PREFIX.length).split('-');
+    const pid = Number(pidText);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    const owner = { pid, host: hostname(), ...(start && start !== 'x' ? { start } : {}) };
+    if (!isRunning(owner)) rmSync(join(dir, entry.name), { recursive: true, force: true });
   }
 }

@@ -26,15 +26,15 @@ describe('waitingInputs', () => {
     await new Promise((resolve) => dead.once('exit', resolve));
     const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     try {
-      mkdirSync(join(dir, `waiting-inputs-${dead.pid}-abc`));
-      mkdirSync(join(dir, `waiting-inputs-${alive.pid}-def`));
+      mkdirSync(join(dir, `waiting-inputs-${dead.pid}-x-abc`));
+      mkdirSync(join(dir, `waiting-inputs-${alive.pid}-x-def`));
       mkdirSync(join(dir, 'g-0001')); // a staged batch group: not ours
       const inputs = waitingInputs(dir);
       const during = readdirSync(dir);
       expect(during).toHaveLength(3);
-      expect(during).toEqual(expect.arrayContaining(['g-0001', `waiting-inputs-${alive.pid}-def`, expect.stringMatching(new RegExp(`^waiting-inputs-${process.pid}-`))]));
+      expect(during).toEqual(expect.arrayContaining(['g-0001', `waiting-inputs-${alive.pid}-x-def`, expect.stringMatching(new RegExp(`^waiting-inputs-${process.pid}-`))]));
       inputs.close();
-      expect(readdirSync(dir).sort()).toEqual(['g-0001', `waiting-inputs-${alive.pid}-def`]);
+      expect(readdirSync(dir).sort()).toEqual(['g-0001', `waiting-inputs-${alive.pid}-x-def`]);
     } finally {
       alive.kill();
     }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -289,6 +289,30 @@ describe('adobe-batch sink after a crash', () => {
       expect(existsSync(orphan)).toBe(false); // never sealed by a process that is gone: removed
     } finally {
       live.kill();
+    }
+  });
+
+  it('finishes a compaction a kill interrupted: no staged record is left in a group this run never claims', async () => {
+    // A group whose verdicts an earlier run committed stays as its outcome and _id list (no record content). A kill
+    // while the part files were being replaced by that list left them (personal data) behind, in two windows.
+    for (const window of ['before ids.json was in place', 'before the part files were removed'] as const) {
+      const stagingDir = join(root, `compaction-${dirCount++}`);
+      const http = new CrashingHttp((req) => req.method === 'GET' && req.url.includes('/catalog/batches/'));
+      makeSink({}, { stagingDir, http }).send(validEvents(5, 'cmp')).catch(() => undefined);
+      await new Promise<void>((resolve) => http.crashed.signal.addEventListener('abort', () => resolve(), { once: true }));
+      http.close();
+      const [group] = readdirSync(stagingDir);
+      const groupDir = join(stagingDir, group!);
+      const partsCopy = join(root, `compaction-parts-${dirCount++}`);
+      cpSync(groupDir, partsCopy, { recursive: true });
+      // A rerun that meets none of the events finishes the batch and compacts the group …
+      await makeSink({}, { stagingDir }).finish();
+      expect(readdirSync(groupDir).sort()).toEqual(['group.json', 'ids.json', 'owner.json']);
+      // … and the kill came in the middle of that compaction:
+      for (const entry of readdirSync(partsCopy)) if (!entry.endsWith('.json')) cpSync(join(partsCopy, entry), join(groupDir, entry), { recursive: true });
+      if (window === 'before ids.json was in place') renameSync(join(groupDir, 'ids.json'), join(groupDir, 'ids.json.tmp'));
+      await makeSink({}, { stagingDir }).finish();
+      expect(readdirSync(groupDir).sort(), window).toEqual(['group.json', 'ids.json', 'owner.json']);
     }
   });
 

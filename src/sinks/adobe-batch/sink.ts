@@ -446,7 +446,9 @@ export class AdobeBatchSink implements Sink {
       group.done = (finished ? Promise.resolve(new Map(state.parts.map((p) => [p.datasetId, p.outcome!]))) : this.drive(dir, state)).then(
         (outcomes) => {
           group.settled = true;
-          if (!finished) compactGroup(dir, finalIds);
+          // Also for a finished group: a kill between writing ids.json and removing the staged files (personal
+          // data) left them behind, and this run may never claim the group to remove it.
+          compactGroup(dir, finalIds);
           return outcomes;
         },
         (error: unknown) => {

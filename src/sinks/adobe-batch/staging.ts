@@ -6,7 +6,7 @@ import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSyn
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { currentProcess, isRunning, type ProcessIdentity } from '../../util/process-identity.js';
 
 /** One part file of a dataset's batch. */
 export interface StagedFile {
@@ -122,24 +122,19 @@ export class PartWriter {
 export const OWNER_FILE = 'owner.json';
 
 export function writeOwner(groupDir: string): void {
-  writeFileSync(join(groupDir, OWNER_FILE), JSON.stringify({ pid: process.pid, host: hostname() }));
+  writeFileSync(join(groupDir, OWNER_FILE), JSON.stringify(currentProcess()));
 }
 
 /** True when the group belongs to another process that is still running on this host. */
 export function ownedByAnotherLiveProcess(groupDir: string): boolean {
-  let owner: { pid?: unknown; host?: unknown };
+  let owner: Partial<ProcessIdentity>;
   try {
-    owner = JSON.parse(readFileSync(join(groupDir, OWNER_FILE), 'utf8')) as { pid?: unknown; host?: unknown };
+    owner = JSON.parse(readFileSync(join(groupDir, OWNER_FILE), 'utf8')) as Partial<ProcessIdentity>;
   } catch {
     return false;
   }
-  if (owner.host !== hostname() || typeof owner.pid !== 'number' || owner.pid === process.pid) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || owner.pid === process.pid) return false;
+  return isRunning({ pid: owner.pid, host: owner.host, ...(typeof owner.start === 'string' ? { start: owner.start } : {}) });
 }
 
 /** Writes `group.json` atomically (temporary file, fsync, rename). */
