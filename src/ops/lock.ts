@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { openDb, type Db } from '../store/db.js';
 import { ConnectorError, errorMessage } from '../errors.js';
+import { currentProcess, isRunning, type ProcessIdentity } from '../util/process-identity.js';
 
 /** The current holder of a lock, as stored. */
 export interface LockHolder {
@@ -47,34 +48,30 @@ export class LockBusyError extends ConnectorError {
   }
 }
 
-/** Identifies this process as a lock owner: `host:pid:random` (random so two leases of one process differ). */
+/**
+ * Identifies this process as a lock owner: `host:pid:start-random` (start: the process's start time where /proc tells
+ * it, so a reused PID is not taken for the owner; random so two leases of one process differ).
+ */
 export function newOwnerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const me = currentProcess();
+  return `${me.host}:${me.pid}:${me.start ?? 'x'}-${randomBytes(4).toString('hex')}`;
 }
 
-interface ParsedOwner {
-  host: string;
-  pid: number;
-}
-
-function parseOwner(owner: string): ParsedOwner | undefined {
+function parseOwner(owner: string): ProcessIdentity | undefined {
   const parts = owner.split(':');
   if (parts.length < 3) return undefined;
   const pid = Number(parts[parts.length - 2]);
   const host = parts.slice(0, -2).join(':');
-  return Number.isInteger(pid) && pid > 0 ? { host, pid } : undefined;
+  const last = parts[parts.length - 1]!;
+  const start = last.includes('-') ? last.slice(0, last.indexOf('-')) : 'x'; // owners written before had no start
+  return Number.isInteger(pid) && pid > 0 ? { host, pid, ...(start !== 'x' ? { start } : {}) } : undefined;
 }
 
 /** True when the owner ran on this host and its process no longer exists (crashed, killed): its lease is dead now. */
 export function ownerIsDeadLocally(owner: string): boolean {
   const parsed = parseOwner(owner);
   if (!parsed || parsed.host !== hostname() || parsed.pid === process.pid) return false;
-  try {
-    process.kill(parsed.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !isRunning(parsed);
 }
 
 function rowToHolder(r: Record<string, unknown>): LockHolder {

@@ -139,7 +139,7 @@ describe.skipIf(!startAepLocal)('operations end to end: the built CLI as a child
     await until(() => aep.acceptedIds().length > 0, 15_000, 'the first sync to send');
     const b = await cli.run(['sync']);
     expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(/another run is in progress: lock "sync" .* held by [^ ]+:\d+:[0-9a-f]{8}/);
+    expect(b.stderr).toMatch(/another run is in progress: lock "sync" .* held by [^ ]+:\d+:(?:\d+|x)-[0-9a-f]{8}/);
     const ra = await a.done;
     expect(ra.code, ra.stderr).toBe(0);
     expect(new Set(aep.acceptedIds()).size).toBe(1000);

@@ -17,7 +17,7 @@ describe('lease lock', () => {
     try {
       const second = acquireLock(state, 'sync');
       await expect(second).rejects.toBeInstanceOf(LockBusyError);
-      await expect(acquireLock(state, 'sync')).rejects.toThrow(/another run is in progress: lock "sync".*held by .*:\d+:[0-9a-f]{8}/);
+      await expect(acquireLock(state, 'sync')).rejects.toThrow(/another run is in progress: lock "sync".*held by .*:\d+:(?:\d+|x)-[0-9a-f]{8}/);
     } finally {
       first.release();
     }
@@ -113,6 +113,36 @@ describe('lease lock', () => {
     const lease = await acquireLock(state, 'sync');
     lease.release();
     db.close();
+  });
+
+  it.runIf(process.platform === 'linux')('takes over at once a lease whose PID now belongs to another process (PID reused)', async () => {
+    const state = freshState();
+    const { hostname } = await import('node:os');
+    const { readFileSync } = await import('node:fs');
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
+    const db = openDb(state);
+    try {
+      let stat = '';
+      for (let i = 0; i < 50 && !stat; i++) {
+        try {
+          stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+      const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      const host = hostname();
+      expect(ownerIsDeadLocally(`${host}:${child.pid}:${start}-0badf00d`)).toBe(false); // that very process: alive
+      expect(ownerIsDeadLocally(`${host}:${child.pid}:${start - 1}-0badf00d`)).toBe(true); // an earlier process with its PID
+      expect(ownerIsDeadLocally(`${host}:${child.pid}:0badf00d`)).toBe(false); // an owner id without start: PID only
+      const now = new Date().toISOString();
+      db.prepare('INSERT INTO locks VALUES (?, ?, ?, ?, ?)').run('sync', `${host}:${child.pid}:${start - 1}-0badf00d`, now, now, new Date(Date.now() + 60_000).toISOString());
+      const lease = await acquireLock(state, 'sync');
+      lease.release();
+    } finally {
+      child.kill();
+      db.close();
+    }
   });
 
   it('lets exactly one of many racing processes take over a stale lease', async () => {

@@ -40,7 +40,7 @@ describe('schedule', () => {
     expect(outcomes.filter((o) => o.kind === 'ran').length).toBeGreaterThanOrEqual(1);
     const skipped = outcomes.filter((o): o is Extract<TickOutcome, { kind: 'skipped' }> => o.kind === 'skipped');
     expect(skipped.length).toBeGreaterThanOrEqual(1);
-    expect(skipped.some((s) => /another run is in progress \(held by .+:\d+:[0-9a-f]{8}/.test(s.reason))).toBe(true);
+    expect(skipped.some((s) => /another run is in progress \(held by .+:\d+:(?:\d+|x)-[0-9a-f]{8}/.test(s.reason))).toBe(true);
   });
 
   it('keeps going after a failing tick', async () => {
