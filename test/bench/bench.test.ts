@@ -74,3 +74,15 @@ describe('npm run bench', () => {
     expect(parseArgs(['--records=5000', '--only', 'floor'], 'r')).toMatchObject({ records: 5000, only: ['floor'], naiveRecords: 5000, memoryRecords: 500 });
   });
 });
+
+describe('the memory probe', () => {
+  it("prints, at exit, the breakdown of the process's highest RSS", async () => {
+    const { stderr } = await run(process.execPath, ['--import', builtPath('bench/memory-probe.js'), '-e', 'const keep = Buffer.alloc(30e6, 1); setTimeout(() => keep.length, 300);']);
+    const line = /memory-probe pid \d+ \([^)]*\): (\{.*\})/.exec(stderr);
+    expect(line, stderr).not.toBeNull();
+    const peak = JSON.parse(line![1]!) as { rssMb: number; heapTotalMb: number; arrayBuffersMb: number };
+    expect(peak.rssMb).toBeGreaterThan(30);
+    expect(peak.arrayBuffersMb).toBeGreaterThanOrEqual(29);
+    expect(peak.heapTotalMb).toBeGreaterThan(0);
+  });
+});
