@@ -5,10 +5,10 @@
  * raw texts were ~1 KB each of live heap.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Position } from './types.js';
 import { FatalError } from '../errors.js';
-import { hostname } from 'node:os';
 import { currentProcess, isRunning } from '../util/process-identity.js';
 import { RawSpill, type SpillRef } from '../util/raw-spill.js';
 

@@ -1,9 +1,9 @@
 /**
  * Tightens V8's old-generation growth for a long run. A sync or backfill makes ~10 KB of short-lived objects per event,
  * and the units in flight live long enough to be promoted; by default V8 then lets the old generation grow to several
- * times its live size (~40 MB) before a full collection, which made the process peak at ~350 MB for a ~90 MB working
- * set. With growth capped at 1.5× the live size, peak RSS measured by `npm run bench` fell to ~225 MB, for ~10 % more
- * CPU per event (bench/README.md has the figures).
+ * times its live size (~40 MB) before a full collection. With growth capped at 1.5× the live size, the peak RSS of
+ * `npm run bench`'s streaming case fell by ~110 MB (to 227 MB at 1M records, with the other changes of that round),
+ * for ~10 % more CPU per event (bench/README.md has the figures).
  */
 import { setFlagsFromString } from 'node:v8';
 
