@@ -95,13 +95,6 @@ export function writeBatchBody(envelopes: readonly EncodedEnvelope[], into: Buff
   return at + into.write(BODY_CLOSE, at, 'latin1');
 }
 
-/** The request body of a DCS batch call in a Buffer of its own. */
-export function batchBody(envelopes: readonly EncodedEnvelope[]): Buffer {
-  const body = Buffer.allocUnsafe(batchBytes(envelopes.map((e) => e.bytes)));
-  const length = writeBatchBody(envelopes, body);
-  return body.subarray(0, length);
-}
-
 /**
  * Request-body buffers, reused: at most `keep` are kept between requests (one per request in flight), each as large as
  * the bodies it served (rounded up to 64 KB), so a run of 500 KB bodies keeps 500 KB buffers, not `maxBatchBytes`

@@ -13,5 +13,5 @@ export {
   type DatasetTarget,
   type SchemaRefConfig,
 } from './config.js';
-export { EnvelopeEncoder, envelopeText, batchBody, writeBatchBody, BodyBuffers, batchBytes, planBatches, fitsAlone, BATCH_OVERHEAD_BYTES, type EncodedEnvelope, type EncodeResult } from './encode.js';
+export { EnvelopeEncoder, envelopeText, writeBatchBody, BodyBuffers, batchBytes, planBatches, fitsAlone, BATCH_OVERHEAD_BYTES, type EncodedEnvelope, type EncodeResult } from './encode.js';
 export { DcsClient, adobeMessage } from './client.js';
