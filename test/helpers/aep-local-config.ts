@@ -36,6 +36,18 @@ export function aepLocalEventTypes(aep: AepLocal) {
   };
 }
 
+/** The config file's `adobe` section for this imitation (the secret comes from ADOBE_CLIENT_SECRET unless overridden). */
+export function aepLocalAdobeSection(aep: AepLocal, extra: Record<string, unknown> = {}) {
+  return {
+    imsUrl: aep.endpoints.imsTokenUrl,
+    clientId: aep.credentials.clientId,
+    orgId: aep.credentials.imsOrgId,
+    sandbox: aep.credentials.sandboxName,
+    platformUrl: aep.endpoints.platformUrl,
+    ...extra,
+  };
+}
+
 /** An adobe-streaming sink on the imitation's inlet, routed by eventType to its two datasets, plus any overrides. */
 export function aepLocalRoutedSink(aep: AepLocal, extra: Record<string, unknown> = {}) {
   return {

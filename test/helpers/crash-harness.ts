@@ -10,7 +10,7 @@ import type { AepLocal } from '../../src/aep-local/types.js';
 import { eventIdFor } from '../../src/mapping/index.js';
 import { builtPath } from './built.js';
 import { seededRandom } from '../../src/util/prng.js';
-import { aepLocalRoutedSink } from './aep-local-config.js';
+import { aepLocalRoutedSink, aepLocalAdobeSection } from './aep-local-config.js';
 
 /** The same seed gives the same workload and the same kill points. */
 export const seeded = seededRandom;
@@ -145,13 +145,7 @@ export function crashCli(dir: string, aep: AepLocal, input: string, sink: Record
     state: './state/state.db',
     sources: [{ type: 'ovo-feedback', id: 'ovo', files: ['./in.ndjson'], mapping: './ovo-feedback.json' }],
     sink: aepLocalRoutedSink(aep, { maxBatchEvents: 100, backoffBaseMs: 10, backoffMaxMs: 100, ...sink }),
-    adobe: {
-      imsUrl: aep.endpoints.imsTokenUrl,
-      clientId: aep.credentials.clientId,
-      orgId: aep.credentials.imsOrgId,
-      sandbox: aep.credentials.sandboxName,
-      platformUrl: aep.endpoints.platformUrl,
-    },
+    adobe: aepLocalAdobeSection(aep),
     ...extra,
   };
   const configPath = join(dir, 'xdm-feedback.json');

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { runBackfill } from '../../src/ops/backfill.js';
 import { AUTO_BATCH_THRESHOLD_BYTES, batchSinkConfig, chooseSink } from '../../src/ops/via.js';
 import { tempDir } from '../helpers/temp.js';
-import { aepLocalEventTypes } from '../helpers/aep-local-config.js';
+import { aepLocalEventTypes, aepLocalAdobeSection } from '../helpers/aep-local-config.js';
 
 const tenantFixture = JSON.parse(readFileSync(new URL('../fixtures/xdm/tenant-schema.xed-full.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const root = tempDir('xdmf-batch-backfill-');
@@ -48,14 +48,7 @@ function configFor(dir: string, input: string, sink: Record<string, unknown>): C
     {
       state: './state/state.db',
       sources: [{ type: 'ovo-feedback', id: 'ovo', files: ['./in.ndjson'] }],
-      adobe: {
-        imsUrl: aep.endpoints.imsTokenUrl,
-        clientId: aep.credentials.clientId,
-        clientSecretEnv: 'XDMF_BATCH_TEST_SECRET',
-        orgId: aep.credentials.imsOrgId,
-        sandbox: aep.credentials.sandboxName,
-        platformUrl: aep.endpoints.platformUrl,
-      },
+      adobe: aepLocalAdobeSection(aep, { clientSecretEnv: 'XDMF_BATCH_TEST_SECRET' }),
       sink:
         sink.type === 'file'
           ? sink

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import { spawnCli } from '../helpers/crash-harness.js';
 import { tempDir } from '../helpers/temp.js';
+import { aepLocalAdobeSection } from '../helpers/aep-local-config.js';
 
 const root = tempDir('xdmf-batch-crash-');
 let aep: AepLocal;
@@ -42,13 +43,7 @@ function setup(count: number) {
   const config = {
     state: './state/state.db',
     sources: [{ type: 'ovo-feedback', id: 'ovo', files: ['./in.ndjson'] }],
-    adobe: {
-      imsUrl: aep.endpoints.imsTokenUrl,
-      clientId: aep.credentials.clientId,
-      orgId: aep.credentials.imsOrgId,
-      sandbox: aep.credentials.sandboxName,
-      platformUrl: aep.endpoints.platformUrl,
-    },
+    adobe: aepLocalAdobeSection(aep),
     sink: {
       type: 'adobe-batch',
       datasetId: aep.datasets[0]!.id,
