@@ -15,7 +15,7 @@ export interface ProcessIdentity {
 }
 
 /** The start time of a process from /proc, or undefined where there is no /proc or no such process. */
-function startOf(pid: number): string | undefined {
+export function startOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.

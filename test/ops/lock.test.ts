@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
 import { LockBusyError, acquireLock, lockHolder, ownerIsDeadLocally, renewLease, tryAcquire, withLock } from '../../src/ops/lock.js';
+import { startOf } from '../../src/util/process-identity.js';
 import { tempDir } from '../helpers/temp.js';
 import { builtPath } from '../helpers/built.js';
 
@@ -118,19 +119,15 @@ describe('lease lock', () => {
   it.runIf(process.platform === 'linux')('takes over at once a lease whose PID now belongs to another process (PID reused)', async () => {
     const state = freshState();
     const { hostname } = await import('node:os');
-    const { readFileSync } = await import('node:fs');
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)']);
     const db = openDb(state);
     try {
-      let stat = '';
-      for (let i = 0; i < 50 && !stat; i++) {
-        try {
-          stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-        } catch {
-          await new Promise((r) => setTimeout(r, 20));
-        }
+      let startText = startOf(child.pid!);
+      for (let i = 0; i < 50 && startText === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        startText = startOf(child.pid!);
       }
-      const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      const start = Number(startText);
       const host = hostname();
       expect(ownerIsDeadLocally(`${host}:${child.pid}:${start}-0badf00d`)).toBe(false); // that very process: alive
       expect(ownerIsDeadLocally(`${host}:${child.pid}:${start - 1}-0badf00d`)).toBe(true); // an earlier process with its PID
