@@ -4,7 +4,7 @@
  * every 50 ms and prints, at exit, the breakdown at its highest RSS: the JavaScript heap (by space), external memory
  * and ArrayBuffers, and (Linux) anonymous vs file-backed RSS. Used to find the figures in bench/README.md "Memory".
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, writeSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 
@@ -37,5 +37,19 @@ if (isMainThread) {
     };
   }, 50);
   sample.unref();
-  process.on('exit', () => writeSync(2, `memory-probe pid ${process.pid} (${process.argv[1] ?? ''}): ${JSON.stringify(peak)}\n`));
+  process.on('exit', () => writeSync(2, `memory-probe pid ${process.pid} (${process.argv[1] ?? ''}): ${JSON.stringify({ ...peak, threadCpuS: threadCpu() })}\n`));
+}
+
+/** CPU seconds per thread of this process (Linux), by thread name; the main thread is the one whose id is the pid. */
+function threadCpu(): Array<{ tid: number; name: string; cpuS: number }> {
+  try {
+    return readdirSync('/proc/self/task').map((tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { tid: Number(tid), name: Number(tid) === process.pid ? 'main' : name, cpuS: (Number(fields[11]) + Number(fields[12])) / 100 };
+    }).filter((t: { cpuS: number }) => t.cpuS >= 0.05);
+  } catch {
+    return [];
+  }
 }

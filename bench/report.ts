@@ -32,22 +32,24 @@ export const TARGETS = {
   rssGrowth: 0.2,
 } as const;
 
+/** The run loop's stages (main thread; they add up to the wall time with `other`), then the preparation stages. */
+const LOOP_STAGES = ['read', 'prepare', 'finish', 'send', 'http', 'commit', 'other'] as const;
+const PREPARATION_STAGES = ['decode', 'map', 'validate', 'serialise'] as const;
+
 function stageShares(stages: Record<string, number>, seconds: number): Record<string, unknown> {
   const wallMs = seconds * 1000;
-  const named: Record<string, number> = {
-    decode: stages.read ?? 0,
-    map: stages.map ?? 0,
-    enrich: stages.enrich ?? 0,
-    validate: stages.validate ?? 0,
-    serialise: stages.serialise ?? 0,
+  const loop: Record<string, number> = {
+    read: stages.read ?? 0,
+    prepare: stages.prepare ?? 0,
+    finish: stages.finish ?? 0,
     send: stages.send ?? 0,
     http: stages.wait ?? 0,
     commit: stages.commit ?? 0,
   };
-  const sum = Object.values(named).reduce((a, b) => a + b, 0);
-  named.other = Math.max(0, wallMs - sum);
+  loop.other = Math.max(0, wallMs - Object.values(loop).reduce((a, b) => a + b, 0));
   const out: Record<string, unknown> = {};
-  for (const [k, ms] of Object.entries(named)) out[k] = { ms: round(ms), share: round(ms / wallMs, 3) };
+  for (const [k, ms] of Object.entries(loop)) out[k] = { ms: round(ms), share: round(ms / wallMs, 3) };
+  for (const k of PREPARATION_STAGES) out[k] = { ms: round(stages[k] ?? 0), share: round((stages[k] ?? 0) / wallMs, 3) };
   return out;
 }
 
@@ -155,13 +157,19 @@ export function markdown(lines: readonly Line[]): string {
   }
   const withStages = cases.filter((l) => l.stages);
   if (withStages.length) {
-    const names = ['decode', 'map', 'enrich', 'validate', 'serialise', 'send', 'http', 'commit', 'other'];
-    out.push('', 'Where the run loop\'s time goes (share of wall time; `http` = waiting for acknowledgements):', '');
-    out.push(`| case | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
-    for (const l of withStages) {
-      const s = l.stages as Record<string, { share: number }>;
-      out.push(`| ${l.case} | ${names.map((n) => `${Math.round((s[n]?.share ?? 0) * 100)} %`).join(' | ')} |`);
-    }
+    const table = (title: string, names: readonly string[]) => {
+      out.push('', title, '');
+      out.push(`| case | ${names.join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
+      for (const l of withStages) {
+        const s = l.stages as Record<string, { share: number }>;
+        out.push(`| ${l.case} | ${names.map((n) => `${Math.round((s[n]?.share ?? 0) * 100)} %`).join(' | ')} |`);
+      }
+    };
+    table(
+      "Where the run loop's time goes (main thread, share of wall time; `prepare` = waiting for prepared and enriched units, `http` = waiting for acknowledgements):",
+      LOOP_STAGES,
+    );
+    table('Preparation (mapping thread once started, else the main thread; busy share of wall time):', PREPARATION_STAGES);
   }
   const stageLine = cases.find((l) => l.rates);
   if (stageLine) {

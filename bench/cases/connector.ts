@@ -2,17 +2,10 @@
 import { join } from 'node:path';
 import { createLogger } from '../../src/log.js';
 import { runConnector } from '../../src/core/run.js';
-import { setStageTimer, totalDeadLettered, type TimedStage } from '../../src/core/pipeline.js';
+import { totalDeadLettered } from '../../src/core/pipeline.js';
+import { setStageTimer, StageTotals } from '../../src/core/stage-timer.js';
 import { benchConfig } from '../config.js';
 import type { CaseOutcome, CaseSpec } from '../case-types.js';
-
-/** Sums stage times over the whole run. */
-export class StageTotals {
-  readonly ms: Record<TimedStage, number> = { read: 0, map: 0, enrich: 0, validate: 0, serialise: 0, send: 0, wait: 0, commit: 0 };
-  add(stage: TimedStage, ms: number): void {
-    this.ms[stage] += ms;
-  }
-}
 
 export async function runConnectorCase(spec: CaseSpec): Promise<CaseOutcome> {
   const sink = spec.sink ?? 'adobe-streaming';

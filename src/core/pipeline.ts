@@ -4,23 +4,12 @@
  * whose fate is settled, in one SQLite transaction with the ledger and the dead letters.
  */
 import type { Logger } from 'pino';
-import type {
-  Delivery,
-  EventValidator,
-  JsonObject,
-  Mapper,
-  OutboundEvent,
-  Position,
-  Sink,
-  Source,
-  SourceItem,
-  Stage,
-  TimeWindow,
-  XdmEvent,
-} from './types.js';
+import type { Delivery, EventValidator, JsonObject, Mapper, OutboundEvent, Position, Sink, Source, SourceItem, Stage, TimeWindow, XdmEvent } from './types.js';
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
-import { ledgerEntryFor, setRetryCount } from './xdm-fields.js';
-import { inlineUnitStore, type EnrichRequest, type EnrichResult, type UnitStore } from '../store/unit-store.js';
+import { inlineUnitStore, type EnrichResult, type UnitStore } from '../store/unit-store.js';
+import { inlinePreparer, preparationOf, type UnitPreparer } from './map-thread.js';
+import { withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
+import { currentStageTimer, type StageTimer, type TimedStage } from './stage-timer.js';
 import { waitingInputs, type KeptInput } from './waiting-inputs.js';
 import { redact } from '../redact.js';
 
@@ -35,6 +24,8 @@ export interface PipelineOptions {
   store: StateStore;
   /** Where enrichment and unit commits run (default: on this thread, through `store`). */
   unitStore?: UnitStore;
+  /** Where units are decoded, mapped, validated and serialised (default: on this thread, with `mapper` and `validators`). */
+  preparer?: UnitPreparer;
   log: Logger;
   signal?: AbortSignal;
   window?: TimeWindow;
@@ -42,28 +33,8 @@ export interface PipelineOptions {
   limit?: number;
   /** Called after every committed unit. */
   onProgress?: (summary: RunSummary) => void;
-  /** Optional per-stage timing (benchmarks); overrides the process-wide one set with {@link setStageTimer}. */
+  /** Optional per-stage timing (benchmarks); overrides the process-wide one set with `setStageTimer`. */
   stageTimer?: StageTimer;
-}
-
-/**
- * The stages the optional timing hook measures, in milliseconds of the run loop's time:
- * `read` waiting for the source (file reads and decoding), `map`, `enrich` (ledger and history lookups),
- * `validate`, `serialise` (JSON text and ledger columns), `send` (the sink's synchronous work: envelopes, batching,
- * dispatch), `wait` (blocked on the sink's acknowledgements: HTTP), `commit` (the SQLite transaction of a unit).
- */
-export type TimedStage = 'read' | 'map' | 'enrich' | 'validate' | 'serialise' | 'send' | 'wait' | 'commit';
-
-/** Receives stage timings; without one the pipeline reads no clock at all. */
-export interface StageTimer {
-  add(stage: TimedStage, ms: number): void;
-}
-
-let processStageTimer: StageTimer | undefined;
-
-/** Sets (or clears) the stage timer every later pipeline run of this process reports to (benchmarks). */
-export function setStageTimer(timer: StageTimer | undefined): void {
-  processStageTimer = timer;
 }
 
 export interface RunSummary {
@@ -159,14 +130,27 @@ function crashAfterAckHook(): void {
   if (Number.isInteger(n) && n > 0 && ++acknowledgedUnits === n) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Units mapped ahead while the state thread enriches the one before. */
-const MAP_AHEAD = 1;
+/** Units being prepared and enriched (mapping thread, state thread) while this thread sends the one before. */
+const MAP_AHEAD = 3;
 /** Unit commits the state thread may still be writing while the run goes on. */
 const COMMITS_IN_FLIGHT = 2;
 
 export async function runPipeline(options: PipelineOptions): Promise<RunSummary> {
-  const { source, sourceKey, mapper, validators, sink, store, log, runId } = options;
+  const { source, sourceKey, sink, store, log, runId } = options;
   const unitStore = options.unitStore ?? inlineUnitStore(store);
+  const timer = options.stageTimer ?? currentStageTimer();
+  const preparer =
+    options.preparer ??
+    inlinePreparer(
+      preparationOf(source, {
+        mapper: options.mapper,
+        validators: options.validators,
+        ...(options.window ? { window: options.window } : {}),
+        sourceKey,
+        sinkName: sink.name,
+        ...(timer ? { timer } : {}),
+      }),
+    );
   const started = Date.now();
   const summary = emptySummary(runId, sourceKey, sink.name);
   const maxPending = Math.max(1, sink.maxPendingSends ?? 1);
@@ -184,15 +168,12 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const signal = options.signal;
   const stop = () => internalAbort.abort();
   signal?.addEventListener('abort', stop, { once: true });
-  const timer = options.stageTimer ?? processStageTimer;
   /** Adds the time since `since` to `stage` and returns now; only called when a timer is set. */
   const lap = (stage: TimedStage, since: number): number => {
     const now = performance.now();
     timer!.add(stage, now - since);
     return now;
   };
-  const fromMs = options.window?.from?.getTime();
-  const toMs = options.window?.to?.getTime();
 
   const deadLetter = (unit: Unit, stage: Stage, raw: string, reason: string, position: Position, extra: Partial<DeadLetterInput> = {}) => {
     unit.deadLetters.push({ source: sourceKey, stage, raw, reason: readableReason(reason), stream: position.stream, position: position.offset, ...extra });
@@ -203,77 +184,73 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     bump(summary.skippedBy, reason);
   };
 
-  /** Decode and map one item on this thread; what needs the state (ledger, history) is asked for in `requests`. */
-  const mapItem = (unit: Unit, candidates: Candidate[], requests: EnrichRequest[], item: SourceItem) => {
-    summary.read++;
-    if (item.kind === 'undecodable') return deadLetter(unit, 'decode', item.raw, item.reason, item.position);
-    const t = timer ? performance.now() : 0;
-    const result = mapper.map(item.record);
-    if (timer) lap('map', t);
-    if (result.kind === 'invalid') return deadLetter(unit, 'map', item.raw, result.reason, item.position);
-    if (result.kind === 'skip') {
-      if (result.sourceEventId && result.message && result.outcome) {
-        requests.push({ sourceEventId: result.sourceEventId, message: result.message, outcome: result.outcome });
-      }
-      return skip(result.reason);
-    }
-    const { event, sourceEventId, message, outcome } = result.mapped;
-    if (fromMs !== undefined || toMs !== undefined) {
-      const t = Date.parse(event.timestamp);
-      if ((fromMs !== undefined && t < fromMs) || (toMs !== undefined && t >= toMs)) return skip('outside the time window');
-    }
-    if (inFlight.has(event._id)) {
-      summary.alreadySent++;
-      return;
-    }
-    candidates.push({ event, raw: item.raw, position: item.position, request: requests.length });
-    requests.push({ id: event._id, eventTime: event.timestamp, sourceEventId, message, outcome });
-  };
-
+  /** Hands a unit's records to the preparer, then asks for its enrichment as soon as it is prepared. */
   const mapUnit = (items: SourceItem[]): MappedUnit => {
     const unit: Unit = { events: [], deadLetters: [], checkpoints: new Map(), positions: [] };
-    const candidates: Candidate[] = [];
-    const requests: EnrichRequest[] = [];
-    for (const item of items) {
-      mapItem(unit, candidates, requests, item);
+    const inputs: UnitInput[] = new Array(items.length);
+    const where: Array<string | undefined> = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (item.kind === 'undecodable') {
+        inputs[i] = null;
+      } else if (item.kind === 'text') {
+        inputs[i] = item.raw;
+        where[i] = item.where;
+      } else {
+        inputs[i] = item.record;
+      }
       unit.checkpoints.set(item.position.stream, item.position.offset);
     }
     for (const [stream, offset] of unit.checkpoints) unit.positions.push({ stream, offset });
-    const enriched = requests.length > 0 ? unitStore.enrich(sourceKey, requests) : Promise.resolve([]);
-    enriched.catch(() => undefined); // observed in finishUnit
-    return { unit, candidates, enriched, seq: inFlight.mapped() };
+    const ready = preparer.prepare(inputs, where).then(async (prepared) => {
+      const seq = inFlight.mapped();
+      const results = prepared.requests === '[]' ? [] : await unitStore.enrich(sourceKey, prepared.requests);
+      return { prepared, results, seq };
+    });
+    ready.catch(() => undefined); // observed in finishUnit
+    return { unit, items, ready };
   };
 
-  /** With the state's answers: retryCount, repeats, validation and the JSON text of every event of the unit. */
+  /** With the state's answers: repeats, retryCounts, and what the commit needs of every event of the unit. */
   const finishUnit = async (mapped: MappedUnit): Promise<{ unit: Unit; outbound: OutboundEvent[] }> => {
     let t = timer ? performance.now() : 0;
-    const results = await mapped.enriched;
-    if (timer) t = lap('enrich', t);
-    const { unit } = mapped;
-    const outbound: OutboundEvent[] = [];
-    for (const candidate of mapped.candidates) {
-      const { event } = candidate;
-      const answer = results[candidate.request]!;
-      if (answer.sent || inFlight.has(event._id)) {
+    const { prepared, results, seq } = await mapped.ready;
+    if (timer) t = lap('prepare', t);
+    const { unit, items } = mapped;
+    // Counted here, not when read: units read but not sent when a signal stops the run are read again by the next.
+    summary.read += items.length;
+    for (const item of items) if (item.kind === 'undecodable') deadLetter(unit, 'decode', item.raw, item.reason, item.position);
+    for (const d of prepared.deadLetters) deadLetter(unit, d.stage, items[d.item]!.raw, d.reason, items[d.item]!.position);
+    for (const reason of prepared.skipped) skip(reason);
+    const alreadySent = (id: string, request: number) => results[request]!.sent || inFlight.has(id);
+    for (const invalid of prepared.invalid) {
+      if (alreadySent(invalid.id, invalid.request)) {
         summary.alreadySent++;
         continue;
       }
-      setRetryCount(event, answer.retryCount);
-      const errors = firstErrors(validators, event);
-      if (timer) t = lap('validate', t);
-      if (errors) {
-        deadLetter(unit, 'validate', candidate.raw, `the mapped XDM event is invalid: ${errors.slice(0, 3).join('; ')}`, candidate.position, {
-          errors,
-          eventId: event._id,
-        });
+      const { raw, position } = items[invalid.item]!;
+      const reason = `the mapped XDM event is invalid: ${invalid.errors.slice(0, 3).join('; ')}`;
+      deadLetter(unit, 'validate', raw, reason, position, { errors: invalid.errors, eventId: invalid.id });
+    }
+    const events = prepared.events;
+    const ledgers = JSON.parse(events.ledgers) as LedgerEntry[];
+    const outbound: OutboundEvent[] = [];
+    for (let k = 0; k < events.id.length; k++) {
+      const id = events.id[k]!;
+      const answer = results[events.request[k]!]!;
+      if (answer.sent || inFlight.has(id)) {
+        summary.alreadySent++;
         continue;
       }
-      inFlight.add(event._id);
-      outbound.push({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
-      unit.events.push({ id: event._id, ledger: ledgerEntryFor(event, sourceKey, sink.name), input: waiting.keep(candidate.raw, candidate.position) });
-      if (timer) t = lap('serialise', t);
+      const ledger = ledgers[k]!;
+      if (ledger.retryCount !== undefined) ledger.retryCount = answer.retryCount;
+      inFlight.add(id);
+      outbound.push({ id, eventType: events.eventType[k]!, json: withRetryCount(events.json[k]!, events.retryAt[k]!, answer.retryCount) });
+      const { raw, position } = items[events.item[k]!]!;
+      unit.events.push({ id, ledger, input: waiting.keep(raw, position) });
     }
-    inFlight.finished(mapped.seq);
+    inFlight.finished(seq);
+    if (timer) lap('finish', t);
     return { unit, outbound };
   };
 
@@ -357,19 +334,22 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       checkpoint: (stream) => store.checkpoint(sourceKey, stream),
       signal: internalAbort.signal,
       log,
+      deferDecoding: source.decodeRaw !== undefined,
       ...(options.window ? { window: options.window } : {}),
     });
     let readStarted = timer ? performance.now() : 0;
+    let read = 0;
     for await (let batch of items) {
       if (timer) lap('read', readStarted);
-      if (options.limit !== undefined && summary.read + batch.length > options.limit) {
-        batch = batch.slice(0, Math.max(0, options.limit - summary.read));
-      }
+      if (options.limit !== undefined && read + batch.length > options.limit) batch = batch.slice(0, Math.max(0, options.limit - read));
+      read += batch.length;
       if (batch.length > 0) mapping.push(mapUnit(batch));
       while (mapping.length > MAP_AHEAD) await sendNext();
-      if (internalAbort.signal.aborted || (options.limit !== undefined && summary.read >= options.limit)) break;
+      if (internalAbort.signal.aborted || (options.limit !== undefined && read >= options.limit)) break;
       if (timer) readStarted = performance.now();
     }
+    // Stopped by a signal: units not sent yet are dropped (their checkpoints were not written; the next run reads them).
+    if (internalAbort.signal.aborted) mapping.length = 0;
     while (mapping.length > 0) await sendNext();
     while (pending.length > 0) await commitHead();
     await allCommitted();
@@ -395,36 +375,18 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   summary.interrupted = Boolean(signal?.aborted);
   summary.durationMs = Date.now() - started;
   summary.sinkStats = sink.stats?.() ?? {};
-  summary.mapperStats = mapper.stats?.() ?? {};
+  summary.mapperStats = await preparer.mapperStats().catch(() => ({}));
   if (failure !== undefined) throw Object.assign(failure as object, { summary });
-  log.debug({ summary }, 'pipeline finished');
+  log.debug({ summary, unitsOnMappingThread: preparer.unitsOnThread() }, 'pipeline finished');
   return summary;
 }
 
-/** Readable errors of the first validator that rejects the event, or undefined. */
-function firstErrors(validators: EventValidator[], event: XdmEvent): string[] | undefined {
-  for (const validator of validators) {
-    const errors = validator.validate(event);
-    if (errors) return errors;
-  }
-  return undefined;
-}
-
-interface Candidate {
-  event: XdmEvent;
-  raw: string;
-  position: Position;
-  /** Index of its request in the unit's enrichment. */
-  request: number;
-}
-
-/** A unit between mapping (this thread) and sending: its state look-ups may still be under way. */
+/** A unit between reading and sending: its preparation and state look-ups may still be under way. */
 interface MappedUnit {
   unit: Unit;
-  candidates: Candidate[];
-  enriched: Promise<EnrichResult[]>;
-  /** Its place in the order enrichments were asked for (see InFlightIds). */
-  seq: number;
+  items: SourceItem[];
+  /** The prepared unit, the state's answer per enrichment request, and its place in the order enrichments were asked for (see InFlightIds). */
+  ready: Promise<{ prepared: PreparedUnit; results: EnrichResult[]; seq: number }>;
 }
 
 /**

@@ -1,17 +1,21 @@
 /** One run of the connector over the configured sources: builds every stage from the config, records the run. */
 import type { Logger } from 'pino';
-import type { Config, ConfiguredSource } from '../config/load.js';
-import type { EventValidator, Mapper, Sink, TimeWindow } from './types.js';
+import type { Config, ConfiguredSource, MappingSettings } from '../config/load.js';
+import type { EventValidator, Mapper, Sink, Source, TimeWindow } from './types.js';
 import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
-import { mappingSettingsFor, readTenantSchema } from '../schema-pull/tenant-schema.js';
 import { describeSqliteError, openDb } from '../store/db.js';
 import { StateStore } from '../store/state.js';
 import { threadedUnitStore, type UnitStore } from '../store/unit-store.js';
 import { createSource } from '../sources/index.js';
 import { createSink, type SinkConfig } from '../sinks/index.js';
-import { loadMapping } from '../mapping/index.js';
-import { createValidator } from '../validate/index.js';
+import { buildValidators, mapperFor, runMappingSettings } from './stages.js';
 import { emptySummary, runPipeline, totalDeadLettered, type RunSummary } from './pipeline.js';
+import { inlinePreparer, preparationOf, threadedPreparer, type MapThreadSpec, type UnitPreparer } from './map-thread.js';
+import { currentStageTimer } from './stage-timer.js';
+import { lowMemoryRequested } from '../util/heap-growth.js';
+
+/** Units mapped on the main thread before the mapping thread is started: small runs never pay its start-up. */
+const MAP_THREAD_AFTER_UNITS = 4;
 
 export interface RunOptions {
   command: string;
@@ -33,26 +37,6 @@ export interface RunResult {
   exitCode: ExitCode;
   summaries: RunSummary[];
   error?: string;
-}
-
-/**
- * The validators every event must pass: the bundled XDM schema, or — when a tenant schema was pulled — the tenant's
- * schema alone. It holds the CJM field groups too, and the bundled schema is closed, so it would refuse the tenant's
- * own `_<tenant>` fields and accept enum values (e.g. `delivered`) the tenant's dataset refuses.
- */
-export function buildValidators(config: Pick<Config, 'tenantSchema'>): EventValidator[] {
-  if (!config.tenantSchema) return [createValidator()];
-  return [createValidator({ schema: readTenantSchema(config.tenantSchema).schema })];
-}
-
-/** The mapping settings of a run: `deliveredAs` becomes `sent` (logged) when the tenant schema lacks `delivered`. */
-export function runMappingSettings(config: Pick<Config, 'tenantSchema' | 'mapping'>, log?: Logger): Config['mapping'] {
-  return mappingSettingsFor(config.mapping, config.tenantSchema ? readTenantSchema(config.tenantSchema) : undefined, log);
-}
-
-/** The mapper of one configured source, with the run's mapping settings (see runMappingSettings). */
-export function mapperFor(configured: ConfiguredSource, settings: Config['mapping']): Mapper {
-  return loadMapping(configured.mapping, { source: sourceNameOf(configured), ...settings });
 }
 
 export function selectSources(config: Config, ids?: string[]): ConfiguredSource[] {
@@ -88,6 +72,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
       const source = createSource(configured, { baseDir: config.baseDir });
       const sourceKey = configured.id + (options.checkpointSuffix ?? '');
       options.log.info({ source: sourceKey, sink: sink.name, runId }, 'reading source');
+      const preparer = preparerFor({ config, configured, source, mapper, validators, mappingSettings, sourceKey, sinkName: sink.name, options });
       try {
         summaries.push(
           await runPipeline({
@@ -99,6 +84,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
             sink,
             store,
             unitStore,
+            preparer,
             log: options.log,
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.window ? { window: options.window } : {}),
@@ -111,6 +97,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
         if (partial) summaries.push(partial);
         throw error;
       } finally {
+        await preparer.close();
         await source.close?.();
       }
     }
@@ -130,18 +117,51 @@ export async function runConnector(config: Config, options: RunOptions): Promise
 }
 
 /**
+ * Where a source's units are prepared: on the mapping thread once the run is large enough (see threadedPreparer),
+ * or always on this thread when the process was started with the low-memory setting.
+ */
+function preparerFor(run: {
+  config: Config;
+  configured: ConfiguredSource;
+  source: Source;
+  mapper: Mapper;
+  validators: EventValidator[];
+  mappingSettings: MappingSettings;
+  sourceKey: string;
+  sinkName: string;
+  options: RunOptions;
+}): UnitPreparer {
+  const { config, sourceKey, sinkName, options } = run;
+  const timer = currentStageTimer();
+  const window = options.window;
+  const inline = inlinePreparer(
+    preparationOf(run.source, { mapper: run.mapper, validators: run.validators, sourceKey, sinkName, ...(window ? { window } : {}), ...(timer ? { timer } : {}) }),
+  );
+  if (lowMemoryRequested()) return inline;
+  const spec: MapThreadSpec = {
+    source: run.configured,
+    baseDir: config.baseDir,
+    mapping: run.mappingSettings,
+    ...(config.tenantSchema ? { tenantSchema: config.tenantSchema } : {}),
+    sourceKey,
+    sinkName,
+    ...(window ? { window: { from: window.from?.getTime(), to: window.to?.getTime() } } : {}),
+    timeStages: timer !== undefined,
+  };
+  return threadedPreparer(spec, inline, {
+    startAfterUnits: MAP_THREAD_AFTER_UNITS,
+    onStartFailure: (error) => options.log.warn({ err: error.message }, 'the mapping thread did not start; mapping on the main thread'),
+    ...(timer ? { timer } : {}),
+  });
+}
+
+/**
  * A raw SQLite error ("database is locked" from a write that waited out the busy timeout, "database disk image is
  * malformed") as the StateError that names the state file and what to do; any other error unchanged.
  */
 export function stateErrorOf(statePath: string, error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_') ? describeSqliteError(statePath, error) : error;
-}
-
-/** The platform name used in `_id`s: the source type, or an ndjson feed's own name. */
-export function sourceNameOf(configured: ConfiguredSource): string {
-  const named = (configured as { name?: unknown }).name;
-  return configured.type === 'ndjson' && typeof named === 'string' ? named : configured.type;
 }
 
 export function countersOf(summaries: RunSummary[]): Record<string, number | Record<string, number>> {

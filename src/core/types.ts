@@ -18,10 +18,18 @@ export interface Position {
   offset: string;
 }
 
-/** One thing a source read: a decoded record, or raw input it could not decode (goes to the dead-letter table). */
+/**
+ * One thing a source read: a decoded record, raw input it could not decode (goes to the dead-letter table), or — when
+ * the reader asked for it with `deferDecoding` — a text its `decodeRaw` decodes; `where` (`line 17`) prefixes the
+ * reason if that fails.
+ */
 export type SourceItem =
   | { kind: 'record'; record: JsonObject; raw: string; position: Position }
+  | { kind: 'text'; raw: string; where: string; position: Position }
   | { kind: 'undecodable'; raw: string; reason: string; position: Position };
+
+/** An item a source decoded: the record, or why it could not. */
+export type DecodedItem = Extract<SourceItem, { kind: 'record' | 'undecodable' }>;
 
 /** An optional time window (inclusive `from`, exclusive `to`) on provider time, used by backfills. */
 export interface TimeWindow {
@@ -35,6 +43,11 @@ export interface SourceContext {
   signal: AbortSignal;
   log: Logger;
   window?: TimeWindow;
+  /**
+   * The reader decodes texts itself, with the source's `decodeRaw` (the pipeline does it on its mapping thread):
+   * sources that decode one text per record yield `text` items instead of decoding them.
+   */
+  deferDecoding?: boolean;
 }
 
 /**

@@ -12,9 +12,13 @@ export function cjm(event: XdmEvent): JsonObject | undefined {
   return obj(obj(event._experience)?.customerJourneyManagement);
 }
 
-/** Sets messageDeliveryfeedback.retryCount on outcome events; tracking events carry none. */
+/** The object holding retryCount (messageDeliveryfeedback) on outcome events; tracking events carry none. */
+export function retryCountHolder(event: XdmEvent): JsonObject | undefined {
+  return obj(cjm(event)?.messageDeliveryfeedback);
+}
+
 export function setRetryCount(event: XdmEvent, retryCount: number): void {
-  const feedback = obj(cjm(event)?.messageDeliveryfeedback);
+  const feedback = retryCountHolder(event);
   if (feedback) feedback.retryCount = retryCount;
 }
 

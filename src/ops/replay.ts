@@ -7,7 +7,8 @@
 import type { Config } from '../config/load.js';
 import type { JsonObject, Source, SourceItem } from '../core/types.js';
 import { runPipeline, type RunSummary } from '../core/pipeline.js';
-import { buildValidators, countersOf, exitCodeOf, mapperFor, runMappingSettings, type RunOptions, type RunResult } from '../core/run.js';
+import { countersOf, exitCodeOf, type RunOptions, type RunResult } from '../core/run.js';
+import { buildValidators, mapperFor, runMappingSettings } from '../core/stages.js';
 import { createSource } from '../sources/index.js';
 import { createSink } from '../sinks/index.js';
 import { openDb, type Db } from '../store/db.js';

@@ -4,13 +4,10 @@
  * validates and sends the next units. SQLite's random-order B-tree writes are the largest cost of a sync; on a worker
  * thread they overlap with everything else instead of adding to it.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { MessageKey, Outcome } from '../core/types.js';
 import type { StateStore, UnitCommit } from './state.js';
-import { packageRoot } from '../config/load.js';
+import { compiledWorkerScript } from '../util/worker-script.js';
 
 /** One record of a unit, as enrichment needs it. */
 export type EnrichRequest =
@@ -23,8 +20,8 @@ export type EnrichRequest =
 export type EnrichResult = { sent: true } | { sent: false; retryCount: number };
 
 export interface UnitStore {
-  /** Answers every request of one unit, in one transaction, in order. */
-  enrich(source: string, requests: EnrichRequest[]): Promise<EnrichResult[]>;
+  /** Answers every request of one unit (EnrichRequest[] as JSON text), in one transaction, in order. */
+  enrich(source: string, requests: string): Promise<EnrichResult[]>;
   /** Writes one settled unit (ledger, dead letters, checkpoints) atomically; commits complete in call order. */
   commit(unit: UnitCommit): Promise<void>;
   close(): Promise<void>;
@@ -52,7 +49,7 @@ function decodeResults(encoded: Int32Array): EnrichResult[] {
 /** Does the work on the calling thread (in-memory databases, replay, tests of the pipeline alone). */
 export function inlineUnitStore(store: StateStore): UnitStore {
   return {
-    enrich: async (source, requests) => enrichUnit(store, source, requests),
+    enrich: async (source, requests) => enrichUnit(store, source, JSON.parse(requests) as EnrichRequest[]),
     commit: async (unit) => store.commitUnit(unit),
     close: async () => undefined,
   };
@@ -68,21 +65,13 @@ export type WorkerAnswer =
   | { seq: number; ok: false; message: string; code?: string }
   | { seq: 0; ready: true };
 
-/** The compiled worker script: beside this module when running from dist/, else in the package's dist/. */
-function workerScript(): string | undefined {
-  const beside = fileURLToPath(new URL('./unit-store-worker.js', import.meta.url));
-  if (existsSync(beside)) return beside;
-  const built = join(packageRoot(), 'dist', 'src', 'store', 'unit-store-worker.js');
-  return existsSync(built) ? built : undefined;
-}
-
 /**
  * A store working on its own thread with its own connection to the state file. Requests are answered in order;
  * a failed request rejects with the SQLite error's message and code (so it is reported like one on this thread).
  * Falls back to the inline store for in-memory databases or when the worker script has not been built.
  */
 export async function threadedUnitStore(statePath: string, store: StateStore): Promise<UnitStore> {
-  const script = statePath === ':memory:' ? undefined : workerScript();
+  const script = statePath === ':memory:' ? undefined : compiledWorkerScript(import.meta.url, 'unit-store-worker.js', 'store');
   if (!script) return inlineUnitStore(store);
   // The thread keeps almost nothing alive (prepared statements); a small young generation keeps its memory small.
   const worker = new Worker(script, { workerData: { statePath }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
@@ -119,7 +108,7 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
     });
   };
   return {
-    enrich: async (source, requests) => decodeResults((await call({ op: 'enrich', source, requests: JSON.stringify(requests) }))!),
+    enrich: async (source, requests) => decodeResults((await call({ op: 'enrich', source, requests }))!),
     commit: async (unit) => void (await call({ op: 'commit', unit: JSON.stringify(unit) })),
     close: async () => {
       if (!failure) await call({ op: 'close' }).catch(() => undefined);

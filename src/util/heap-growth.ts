@@ -25,8 +25,26 @@ export function capHeapGrowth(execArgv: readonly string[] = process.execArgv): v
 }
 
 /**
- * Node options for a smaller process, at a cost in throughput: a 4 MB young generation instead of V8's 16 MB. V8 fixes
- * it when the process starts, so it can only be given as `NODE_OPTIONS` (README: "Memory"); `npm run bench` measures
- * it as the `xdm-feedback-lean` case.
+ * Node options for a smaller process, at a cost in throughput: a 4 MB young generation instead of V8's 16 MB, and (see
+ * lowMemoryRequested) no mapping thread. V8 fixes the young generation when the process starts, so this can only be
+ * given as `NODE_OPTIONS` (README: "Memory"); `npm run bench` measures it as the `xdm-feedback-lean` case.
  */
 export const LOW_MEMORY_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=4'];
+
+const SEMI_SPACE_FLAG = '--max-semi-space-size';
+/** Largest semi-space (MB) that still counts as asking for low memory. */
+const LOW_MEMORY_SEMI_SPACE_MB = 8;
+
+/**
+ * True when the process was started with the low-memory setting (a semi-space of at most 8 MB, in its arguments or
+ * NODE_OPTIONS). Runs then keep mapping on the main thread: the mapping thread's own heap costs ~50 MB.
+ */
+export function lowMemoryRequested(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+  const args = [...execArgv, ...nodeOptions.split(/\s+/)];
+  return args.some((arg, i) => {
+    const [name, inline] = arg.split('=', 2);
+    if (name!.replaceAll('_', '-') !== SEMI_SPACE_FLAG) return false;
+    const mb = Number(inline ?? args[i + 1]);
+    return Number.isFinite(mb) && mb <= LOW_MEMORY_SEMI_SPACE_MB;
+  });
+}

@@ -30,13 +30,13 @@ describe('the state worker thread', () => {
     const inline = inlineUnitStore(new StateStore(openDb(inlinePath)));
     const main = new StateStore(openDb(threadedPath));
     const threaded = await threadedUnitStore(threadedPath, main);
-    const expected = await inline.enrich('src', requests);
+    const expected = await inline.enrich('src', JSON.stringify(requests));
     expect(expected).toEqual([
       { sent: false, retryCount: 0 },
       { sent: false, retryCount: 1 },
       { sent: false, retryCount: 2 },
     ]);
-    expect(await threaded.enrich('src', requests)).toEqual(expected);
+    expect(await threaded.enrich('src', JSON.stringify(requests))).toEqual(expected);
     await threaded.close();
   });
 
@@ -55,7 +55,7 @@ describe('the state worker thread', () => {
     expect(main.checkpoint('src', 'a.ndjson')).toBe('4096');
     expect(main.isSent('id-1', '2026-01-01T09:00:00Z')).toBe(true);
     expect(main.deadLetters()).toHaveLength(1);
-    expect(await threaded.enrich('src', requests)).toEqual([{ sent: true }, { sent: false, retryCount: 0 }, { sent: false, retryCount: 1 }]);
+    expect(await threaded.enrich('src', JSON.stringify(requests))).toEqual([{ sent: true }, { sent: false, retryCount: 0 }, { sent: false, retryCount: 1 }]);
     await threaded.close();
   });
 
@@ -68,13 +68,13 @@ describe('the state worker thread', () => {
     expect((error as { code?: string }).code).toMatch(/^SQLITE_CONSTRAINT/);
     expect(main.checkpoint('src', 's')).toBeUndefined(); // the unit's transaction left nothing behind
     await threaded.close();
-    await expect(threaded.enrich('src', requests)).rejects.toThrow(/closed/);
+    await expect(threaded.enrich('src', JSON.stringify(requests))).rejects.toThrow(/closed/);
   });
 
   it('falls back to the inline store for an in-memory database', async () => {
     const store = new StateStore(openDb(':memory:'));
     const unitStore = await threadedUnitStore(':memory:', store);
-    expect(await unitStore.enrich('src', requests.slice(0, 1))).toEqual([{ sent: false, retryCount: 0 }]);
+    expect(await unitStore.enrich('src', JSON.stringify(requests.slice(0, 1)))).toEqual([{ sent: false, retryCount: 0 }]);
     await unitStore.close();
   });
 });

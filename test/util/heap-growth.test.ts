@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LOW_MEMORY_NODE_OPTIONS, lowMemoryRequested } from '../../src/util/heap-growth.js';
 
 const MODULE = resolve(import.meta.dirname, '../../dist/src/util/heap-growth.js');
 
@@ -42,5 +43,17 @@ describe('capHeapGrowth', () => {
     const withOwn = peakOldSpaceMb(`const { capHeapGrowth } = await import(${JSON.stringify(MODULE)}); capHeapGrowth();`, own);
     const capped = peakOldSpaceMb(`const { capHeapGrowth } = await import(${JSON.stringify(MODULE)}); capHeapGrowth();`);
     expect(withOwn).toBeGreaterThan(capped * 1.25);
+  });
+});
+
+describe('lowMemoryRequested', () => {
+  it('recognises the documented low-memory setting in the arguments or NODE_OPTIONS, and nothing larger', () => {
+    expect(lowMemoryRequested([...LOW_MEMORY_NODE_OPTIONS], '')).toBe(true);
+    expect(lowMemoryRequested([], '--max-semi-space-size=4')).toBe(true);
+    expect(lowMemoryRequested([], '--enable-source-maps --max_semi_space_size=8')).toBe(true);
+    expect(lowMemoryRequested(['--max-semi-space-size', '2'], '')).toBe(true);
+    expect(lowMemoryRequested([], '--max-semi-space-size=16')).toBe(false);
+    expect(lowMemoryRequested(['--max-old-space-size=4'], '')).toBe(false);
+    expect(lowMemoryRequested([], '')).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 /** `xdm-feedback preview`: N records of a source, input and XDM side by side, with the validation verdict. Writes nothing. */
 import type { Command } from 'commander';
 import type { JsonObject, SourceItem, XdmEvent } from '../../core/types.js';
-import { selectSources, buildValidators, mapperFor, runMappingSettings } from '../../core/run.js';
+import { selectSources } from '../../core/run.js';
+import { buildValidators, mapperFor, runMappingSettings } from '../../core/stages.js';
 import { createSource } from '../../sources/index.js';
 import { ConfigError } from '../../errors.js';
 import { globalOptions, loadConfig, loggerFor, print, runAction } from '../context.js';
@@ -69,13 +70,15 @@ Examples:
         const rows: PreviewRow[] = [];
         const toRow = (item: SourceItem): PreviewRow => {
           if (item.kind === 'undecodable') return { input: item.raw, verdict: 'undecodable', reason: item.reason };
-          const result = mapper.map(item.record);
-          if (result.kind === 'invalid') return { input: item.record, verdict: 'unmappable', reason: result.reason };
-          if (result.kind === 'skip') return { input: item.record, verdict: 'skip', reason: result.reason };
+          if (item.kind === 'text') throw new Error('preview reads decoded records'); // it never asks for deferDecoding
+          const { record } = item;
+          const result = mapper.map(record);
+          if (result.kind === 'invalid') return { input: record, verdict: 'unmappable', reason: result.reason };
+          if (result.kind === 'skip') return { input: record, verdict: 'skip', reason: result.reason };
           const errors = validators.flatMap((v) => v.validate(result.mapped.event) ?? []);
           return errors.length > 0
-            ? { input: item.record, verdict: 'invalid', errors, xdm: result.mapped.event }
-            : { input: item.record, verdict: 'valid', xdm: result.mapped.event };
+            ? { input: record, verdict: 'invalid', errors, xdm: result.mapped.event }
+            : { input: record, verdict: 'valid', xdm: result.mapped.event };
         };
         try {
           outer: for await (const batch of source.read({ checkpoint: () => undefined, signal: controller.signal, log: loggerFor(options) })) {

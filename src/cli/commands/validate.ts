@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { XdmEvent } from '../../core/types.js';
-import { buildValidators } from '../../core/run.js';
+import { buildValidators } from '../../core/stages.js';
 import { defaultConfigFiles, globalOptions, print, runAction, loadConfig } from '../context.js';
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../../errors.js';

@@ -4,7 +4,7 @@ import type { Position, Source, SourceContext, SourceItem } from '../../core/typ
 import { checkpointPrefix, nonNegativeInteger, resumeFile } from '../shared/file-checkpoint.js';
 import { resolveFiles } from '../shared/file-list.js';
 import { readJsonArray } from '../shared/json-array-reader.js';
-import { decodeJsonText, decodeRawJson, readJsonLinesFile, rebatch } from '../shared/json-lines-source.js';
+import { decodeRawJson, readJsonLinesFile, rebatch, textItem } from '../shared/json-lines-source.js';
 
 export interface MasStackExportOptions {
   files: readonly string[];
@@ -43,7 +43,7 @@ async function* readExportFile(path: string, options: MasStackExportOptions, ctx
       items[i] =
         element.problem !== undefined
           ? { kind: 'undecodable', raw: element.text, reason: `element ${element.index}: ${element.problem}`, position }
-          : decodeJsonText(element.text, `element ${element.index}`, position, undefined);
+          : textItem(element.text, `element ${element.index}`, position, undefined, ctx.deferDecoding);
     }
     yield items;
   }

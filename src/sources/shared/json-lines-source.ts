@@ -1,5 +1,5 @@
 /** A Source over NDJSON files: one record per line, byte-offset checkpoints, undecodable lines reported, never fatal. */
-import type { JsonObject, Position, Source, SourceContext, SourceItem } from '../../core/types.js';
+import type { DecodedItem, JsonObject, Position, Source, SourceContext, SourceItem } from '../../core/types.js';
 import { BATCH_SIZE } from './batcher.js';
 import { checkpointPrefix, nonNegativeInteger, resumeFile } from './file-checkpoint.js';
 import { resolveFiles } from './file-list.js';
@@ -96,14 +96,19 @@ export async function* readJsonLinesFile(path: string, options: FileReadOptions,
       items[i] =
         line.problem !== undefined
           ? { kind: 'undecodable', raw: line.text, reason: `line ${line.lineNo}: ${line.problem}`, position }
-          : decodeJsonText(line.text, `line ${line.lineNo}`, position, transform);
+          : textItem(line.text, `line ${line.lineNo}`, position, transform, ctx.deferDecoding);
     }
     yield items;
   }
 }
 
+/** The item of one JSON text: left for the reader to decode when it asked to (`deferDecoding`), else decoded here. */
+export function textItem(text: string, where: string, position: Position, transform: RecordTransform | undefined, deferDecoding: boolean | undefined): SourceItem {
+  return deferDecoding ? { kind: 'text', raw: text, where, position } : decodeJsonText(text, where, position, transform);
+}
+
 /** Parses one JSON text into a record item, or an undecodable item whose reason starts with `where` (e.g. `line 17:`). */
-export function decodeJsonText(text: string, where: string, position: Position, transform: RecordTransform | undefined): SourceItem {
+export function decodeJsonText(text: string, where: string, position: Position, transform: RecordTransform | undefined): DecodedItem {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { buildConfig, type Config } from '../../src/config/load.js';
+import { inlinePreparer, preparationOf, threadedPreparer, type MapThreadSpec } from '../../src/core/map-thread.js';
+import { RETRY_PLACEHOLDER_LENGTH, unitPreparation, withRetryCount, type PreparedUnit, type UnitInput } from '../../src/core/prepare-unit.js';
+import { runConnector } from '../../src/core/run.js';
+import { buildValidators, mapperFor } from '../../src/core/stages.js';
+import { createSource } from '../../src/sources/index.js';
+import { silentLogger } from '../../src/log.js';
+import { openDb } from '../../src/store/db.js';
+import { generateInputs } from '../../bench/generate.js';
+import { tempDir } from '../helpers/temp.js';
+
+const dir = tempDir('xdmf-map-thread-');
+const sample = readFileSync('examples/data/ovo-feedback.ndjson', 'utf8').split('\n').filter(Boolean);
+
+function ovoConfig(state = join(dir, 'state.db')): Config {
+  return buildConfig({ state, sources: [{ type: 'ovo-feedback', files: ['examples/data/ovo-feedback.ndjson'] }], sink: { type: 'file', path: join(dir, 'out.ndjson') } }, { baseDir: process.cwd() });
+}
+
+function preparationFor(config: Config) {
+  const configured = config.sources[0]!;
+  return {
+    configured,
+    ctx: preparationOf(createSource(configured, { baseDir: config.baseDir }), {
+      mapper: mapperFor(configured, config.mapping),
+      validators: buildValidators(config),
+      sourceKey: configured.id,
+      sinkName: 'file',
+    }),
+  };
+}
+
+/** A prepared unit with retryCount n written into every event: comparable across threads (the placeholders differ). */
+function settled(unit: PreparedUnit, n: number) {
+  const { json, retryAt, ...columns } = unit.events;
+  return { ...unit, events: { ...columns, json: json.map((text, i) => JSON.parse(withRetryCount(text, retryAt[i]!, n)) as unknown) } };
+}
+
+describe('unit preparation', () => {
+  it('serialises outcome events with one placeholder where retryCount goes, and tracking events without', () => {
+    const prepare = unitPreparation(preparationFor(ovoConfig()).ctx);
+    const unit = prepare(sample, sample.map((_, i) => `line ${i + 1}`));
+    expect(unit.events.id.length).toBeGreaterThan(10);
+    let outcomes = 0;
+    unit.events.json.forEach((json, i) => {
+      const at = unit.events.retryAt[i]!;
+      const event = JSON.parse(withRetryCount(json, at, 42)) as { _experience: { customerJourneyManagement: { messageDeliveryfeedback?: { retryCount: number } } } };
+      const feedback = event._experience.customerJourneyManagement.messageDeliveryfeedback;
+      if (at < 0) return expect(feedback).toBeUndefined();
+      outcomes++;
+      expect(json.slice(at, at + RETRY_PLACEHOLDER_LENGTH)).toMatch(/^"rc[0-9a-f]{32}"$/);
+      expect(json.indexOf(json.slice(at, at + RETRY_PLACEHOLDER_LENGTH), at + 1)).toBe(-1);
+      expect(feedback!.retryCount).toBe(42);
+    });
+    expect(outcomes).toBeGreaterThan(0);
+    // The sample's malformed lines are decode dead letters, named by the line they were on.
+    const malformed = sample.flatMap((line, i) => {
+      try {
+        JSON.parse(line);
+        return [];
+      } catch {
+        return [i];
+      }
+    });
+    expect(malformed.length).toBeGreaterThan(0);
+    const decodeFailures = unit.deadLetters.filter((d) => d.stage === 'decode');
+    expect(decodeFailures.map((d) => d.item)).toEqual(expect.arrayContaining(malformed));
+    for (const d of decodeFailures) expect(d.reason).toMatch(new RegExp(`^line ${d.item + 1}: `));
+    // Each event's enrichment request is its own.
+    const requests = JSON.parse(unit.requests) as Array<{ id?: string }>;
+    unit.events.id.forEach((id, i) => expect(requests[unit.events.request[i]!]!.id).toBe(id));
+  });
+});
+
+describe('the mapping thread', () => {
+  it('prepares units exactly as this thread does, in order, once the run is past its first units', async () => {
+    const config = ovoConfig();
+    const { configured, ctx } = preparationFor(config);
+    const spec: MapThreadSpec = { source: configured, baseDir: config.baseDir, mapping: config.mapping, sourceKey: configured.id, sinkName: 'file' };
+    const inline = inlinePreparer(preparationFor(config).ctx);
+    const threaded = threadedPreparer(spec, inline, { startAfterUnits: 1 });
+    const reference = unitPreparation(ctx);
+    const where = sample.map((_, i) => `line ${i + 1}`);
+    // Inputs of every kind: texts to decode, records the source decoded, and undecodable items (null).
+    const records: UnitInput[] = sample.map((line) => {
+      try {
+        return JSON.parse(line) as UnitInput;
+      } catch {
+        return null;
+      }
+    });
+    try {
+      const first = await threaded.prepare(sample, where);
+      expect(threaded.unitsOnThread()).toBe(0);
+      expect(settled(first, 3)).toEqual(settled(reference(sample, where), 3));
+      // The next units start the thread, wait for it, and are prepared there.
+      const [a, b] = await Promise.all([threaded.prepare(records, where), threaded.prepare(sample.slice(5), where.slice(5))]);
+      expect(threaded.unitsOnThread()).toBe(2);
+      expect(settled(a, 0)).toEqual(settled(reference(records, where), 0));
+      expect(settled(b, 7)).toEqual(settled(reference(sample.slice(5), where.slice(5)), 7));
+      // Counters of both threads add up: the reference mapper saw every unit once, as the two preparers together did.
+      expect(await threaded.mapperStats()).toEqual(ctx.mapper.stats?.() ?? {});
+    } finally {
+      await threaded.close();
+    }
+    await expect(threaded.prepare(sample, where)).rejects.toThrow(/closed/);
+  });
+
+  it('carries on on this thread when the thread cannot start', async () => {
+    const config = ovoConfig();
+    const { configured } = preparationFor(config);
+    const failures: Error[] = [];
+    const spec: MapThreadSpec = { source: { ...configured, mapping: join(dir, 'no-such-mapping.json') }, baseDir: config.baseDir, mapping: config.mapping, sourceKey: 'ovo', sinkName: 'file' };
+    const threaded = threadedPreparer(spec, inlinePreparer(preparationFor(config).ctx), { startAfterUnits: 0, onStartFailure: (e) => failures.push(e) });
+    try {
+      await threaded.prepare(sample, []);
+      const unit = await threaded.prepare(sample, []);
+      expect(unit.events.id.length).toBeGreaterThan(0);
+      expect(threaded.unitsOnThread()).toBe(0);
+      expect(failures).toHaveLength(1);
+      expect(failures[0]!.message).toMatch(/no-such-mapping\.json/);
+    } finally {
+      await threaded.close();
+    }
+  });
+});
+
+describe('a sync on the mapping thread', () => {
+  it('sends, skips and dead-letters exactly what a sync on the main thread does', async () => {
+    const inputs = generateInputs(join(dir, 'inputs'), 24_000, 5);
+    const run = async (name: string, lowMemory: boolean) => {
+      const lines: string[] = [];
+      const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+      const config = buildConfig(
+        {
+          state: join(dir, `${name}.db`),
+          sources: inputs.map((input) => ({ type: input.source, files: [input.path] })),
+          sink: { type: 'file', path: join(dir, `${name}.ndjson`) },
+        },
+        { baseDir: dir },
+      );
+      const saved = process.env.NODE_OPTIONS;
+      if (lowMemory) process.env.NODE_OPTIONS = '--max-semi-space-size=4';
+      try {
+        const result = await runConnector(config, { command: 'sync', log });
+        expect(result.error).toBeUndefined();
+        const onThread = lines.map((l) => JSON.parse(l) as { unitsOnMappingThread?: number }).reduce((n, l) => n + (l.unitsOnMappingThread ?? 0), 0);
+        const db = openDb(config.state);
+        const ledger = db.prepare('SELECT id, event_time, event_type, status, channel, failure_type, failure_category, failure_code, exclusion_code, retry_count FROM ledger ORDER BY id').all();
+        const deadLetters = db.prepare('SELECT source, stage, raw, reason, event_id FROM dead_letters ORDER BY source, stream, position, stage').all();
+        db.close();
+        const summaries = result.summaries.map(({ durationMs: _d, sinkStats: _s, runId: _r, ...rest }) => rest);
+        return { onThread, ledger, deadLetters, summaries, out: readFileSync(join(dir, `${name}.ndjson`), 'utf8') };
+      } finally {
+        if (saved === undefined) delete process.env.NODE_OPTIONS;
+        else process.env.NODE_OPTIONS = saved;
+      }
+    };
+    const main = await run('main', true);
+    const threaded = await run('threaded', false);
+    expect(main.onThread).toBe(0);
+    expect(threaded.onThread).toBeGreaterThan(0);
+    expect(threaded.summaries).toEqual(main.summaries);
+    expect(threaded.ledger).toEqual(main.ledger);
+    expect(threaded.deadLetters).toEqual(main.deadLetters);
+    expect(threaded.out).toBe(main.out);
+    expect(main.summaries.reduce((n, s) => n + s.sent, 0)).toBeGreaterThan(15_000);
+  }, 120_000);
+});
