@@ -36,132 +36,160 @@ export function inlinePreparer(ctx: PrepareContext): UnitPreparer {
   };
 }
 
-/** What the mapping thread builds its stages from: the same configuration the run was built from. */
+/** What the mapping thread builds for the whole run: the validators, and what every source shares. */
 export interface MapThreadSpec {
-  source: ConfiguredSource;
   baseDir: string;
   mapping: MappingSettings;
   tenantSchema?: string;
-  sourceKey: string;
   sinkName: string;
   /** The run's time window, in epoch milliseconds. */
   window?: { from?: number; to?: number };
-  /** Time the preparation stages (benchmarks); the totals are reported to ThreadedPreparerOptions.timer at the end. */
+  /** Time the preparation stages (benchmarks); the totals go to MapThread's timer with each source's counters. */
   timeStages?: boolean;
 }
 
-type MapThreadOp = { op: 'prepare'; inputs: UnitInput[]; where: Array<string | undefined> } | { op: 'stats' };
+/** What it builds per source: the decoder and the mapper. */
+export interface MapThreadSource {
+  source: ConfiguredSource;
+  sourceKey: string;
+}
+
+type MapThreadOp =
+  | { op: 'configure'; source: MapThreadSource }
+  | { op: 'prepare'; inputs: UnitInput[]; where: Array<string | undefined> }
+  | { op: 'stats' };
 export type MapThreadRequest = MapThreadOp & { seq: number };
 type MapThreadResult = { seq: number; ok: true; unit?: PreparedUnit; stats?: Record<string, number>; stages?: Partial<Record<TimedStage, number>> };
 export type MapThreadAnswer = MapThreadResult | { seq: number; ok: false; message: string } | { seq: 0; ready: true };
 
-export interface ThreadedPreparerOptions {
-  /** Units prepared on this thread before the worker is started: small runs never pay its start-up. */
+export interface MapThreadOptions {
+  /** Units of a source prepared on this thread before the source moves to the mapping thread: small sources never start it. */
   startAfterUnits: number;
-  /** Called once if the worker cannot start (the run then goes on, on this thread). */
+  /** Called once if the thread cannot start (runs then go on, on this thread). */
   onStartFailure?: (error: Error) => void;
-  /** Receives the mapping thread's stage times when its counters are asked for (with `spec.timeStages`). */
+  /** Receives the thread's stage times (with `spec.timeStages`). */
   timer?: StageTimer;
 }
 
 /**
- * Prepares units on a worker thread, started after `startAfterUnits` units were prepared on this thread by `inline`.
- * The next unit waits for it to be up (it loads the mapping and compiles the schema); from then on every unit goes
- * to it, answered in order. If it cannot start, units stay on this thread; a worker that fails later fails the run.
+ * One worker thread per run that prepares units (see prepare-unit.ts). It is started when the first source reaches
+ * `startAfterUnits` units (it loads the modules and compiles the schema: a few hundred milliseconds, waited for once)
+ * and is told which source comes next, so a run with many sources starts it once.
  */
-export function threadedPreparer(spec: MapThreadSpec, inline: UnitPreparer, options: ThreadedPreparerOptions): UnitPreparer {
-  const script = compiledWorkerScript(import.meta.url, 'map-worker.js', 'core');
-  if (!script) return inline;
-  let announceReady: (ready: boolean) => void = () => undefined;
-  const threadReady = new Promise<boolean>((resolve) => (announceReady = resolve));
-  let unitsSeen = 0;
-  let worker: Worker | undefined;
-  let usedWorker = false;
-  let unitsOnThread = 0;
-  let failure: Error | undefined;
-  let seq = 0;
-  const waiting = new Map<number, { resolve: (answer: MapThreadResult) => void; reject: (error: Error) => void }>();
+export class MapThread {
+  private worker: Worker | undefined;
+  private ready: Promise<boolean> | undefined;
+  private failure: Error | undefined;
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: (answer: MapThreadResult) => void; reject: (error: Error) => void }>();
 
-  const failAll = (error: Error) => {
-    failure ??= error;
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
-  };
+  constructor(
+    private readonly spec: MapThreadSpec,
+    private readonly options: MapThreadOptions,
+  ) {}
 
-  const start = () => {
-    // The thread allocates most of the run's short-lived objects. With a 32 MB young generation the bench's streaming
-    // case used 18 % less CPU than with 4 MB and 12 % less than with 16 MB; 64 MB saved nothing more (bench/README.md).
-    const started = new Worker(script, { workerData: spec, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
-    worker = started;
-    started.unref();
-    started.on('message', (answer: MapThreadAnswer) => {
-      if ('ready' in answer) {
-        announceReady(true);
-        return;
+  /**
+   * A preparer for one source: `inline` for its first units, then the thread. If the thread cannot start or be told
+   * of the source, the source stays on this thread; a thread that fails after that fails the run.
+   */
+  preparerFor(source: MapThreadSource, inline: UnitPreparer): UnitPreparer {
+    let unitsSeen = 0;
+    let onThread: Promise<boolean> | undefined;
+    let unitsOnThread = 0;
+    const moveToThread = async (): Promise<boolean> => {
+      if (!(await this.start())) return false;
+      try {
+        await this.call({ op: 'configure', source });
+        return true;
+      } catch (error) {
+        this.options.onStartFailure?.(error instanceof Error ? error : new Error(String(error)));
+        return false;
       }
-      const w = waiting.get(answer.seq);
-      if (!w) return;
-      waiting.delete(answer.seq);
-      if (waiting.size === 0) started.unref();
-      if (answer.ok) w.resolve(answer);
-      else w.reject(new Error(answer.message));
-    });
-    started.on('error', (error: unknown) => {
-      const err = error instanceof Error ? error : new Error(String(error));
-      if (!usedWorker) {
-        worker = undefined; // not started: carry on here
-        failure = err;
-        announceReady(false);
-        options.onStartFailure?.(err);
-      } else failAll(err);
-    });
-    started.on('exit', (code) => {
-      if (usedWorker) failAll(new Error(`the mapping worker thread stopped (exit code ${code})`));
-      else {
-        worker = undefined;
-        failure ??= new Error(`the mapping worker thread stopped before it was ready (exit code ${code})`);
-      }
-      announceReady(false);
-    });
-  };
+    };
+    return {
+      prepare: async (inputs, where) => {
+        if (++unitsSeen <= this.options.startAfterUnits) return inline.prepare(inputs, where);
+        // Units asked for while the thread starts wait for it, so answers stay in order.
+        onThread ??= moveToThread();
+        if (!(await onThread)) return inline.prepare(inputs, where);
+        unitsOnThread++;
+        return (await this.call({ op: 'prepare', inputs, where })).unit!;
+      },
+      mapperStats: async () => {
+        const here = await inline.mapperStats();
+        if (!onThread || !(await onThread)) return here;
+        const answer = await this.call({ op: 'stats' });
+        for (const [stage, ms] of Object.entries(answer.stages ?? {})) this.options.timer?.add(stage as TimedStage, ms);
+        return sumCounts(here, answer.stats ?? {});
+      },
+      unitsOnThread: () => unitsOnThread,
+      close: () => inline.close(),
+    };
+  }
 
-  const call = (request: MapThreadOp) => {
-    if (failure) return Promise.reject(failure);
-    const message: MapThreadRequest = { ...request, seq: ++seq };
+  async close(): Promise<void> {
+    this.failure ??= new Error('the mapping worker thread was closed');
+    await this.worker?.terminate();
+  }
+
+  /** Starts the thread once; resolves whether it is up. */
+  private start(): Promise<boolean> {
+    this.ready ??= new Promise<boolean>((resolve) => {
+      const script = compiledWorkerScript(import.meta.url, 'map-worker.js', 'core');
+      if (!script || this.failure) return resolve(false);
+      // The thread allocates most of the run's short-lived objects. With a 32 MB young generation the bench's
+      // streaming case used 18 % less CPU than with 4 MB and 12 % less than with 16 MB; 64 MB saved nothing more.
+      const worker = new Worker(script, { workerData: this.spec, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+      this.worker = worker;
+      worker.unref();
+      let up = false;
+      const startFailed = (error: Error) => {
+        this.failure ??= error;
+        this.options.onStartFailure?.(error);
+        resolve(false);
+      };
+      worker.on('message', (answer: MapThreadAnswer) => {
+        if ('ready' in answer) {
+          up = true;
+          return resolve(true);
+        }
+        const w = this.waiting.get(answer.seq);
+        if (!w) return;
+        this.waiting.delete(answer.seq);
+        if (this.waiting.size === 0) worker.unref();
+        if (answer.ok) w.resolve(answer);
+        else w.reject(new Error(answer.message));
+      });
+      worker.on('error', (error: unknown) => {
+        const err = error instanceof Error ? error : new Error(String(error));
+        if (up) this.failAll(err);
+        else startFailed(err);
+      });
+      worker.on('exit', (code) => {
+        const err = new Error(`the mapping worker thread stopped (exit code ${code})`);
+        if (up) this.failAll(err);
+        else startFailed(err);
+      });
+    });
+    return this.ready;
+  }
+
+  private failAll(error: Error): void {
+    this.failure ??= error;
+    for (const w of this.waiting.values()) w.reject(error);
+    this.waiting.clear();
+  }
+
+  private call(request: MapThreadOp): Promise<MapThreadResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    const worker = this.worker!;
+    const message: MapThreadRequest = { ...request, seq: ++this.seq };
     return new Promise<MapThreadResult>((resolve, reject) => {
-      waiting.set(message.seq, { resolve, reject });
-      worker!.ref(); // a request in flight keeps the process alive until it is answered
-      worker!.postMessage(message);
+      this.waiting.set(message.seq, { resolve, reject });
+      worker.ref(); // a request in flight keeps the process alive until it is answered
+      worker.postMessage(message);
     });
-  };
-
-  return {
-    async prepare(inputs, where) {
-      if (!usedWorker) {
-        if (++unitsSeen <= options.startAfterUnits || failure) return inline.prepare(inputs, where);
-        if (!worker) start();
-        // The first unit waits for the thread to start (a few hundred milliseconds, once per large run).
-        if (!(await threadReady)) return inline.prepare(inputs, where);
-        usedWorker = true;
-      }
-      unitsOnThread++;
-      return (await call({ op: 'prepare', inputs, where })).unit!;
-    },
-    async mapperStats() {
-      const here = await inline.mapperStats();
-      if (!usedWorker) return here;
-      const answer = await call({ op: 'stats' });
-      for (const [stage, ms] of Object.entries(answer.stages ?? {})) options.timer?.add(stage as TimedStage, ms);
-      return sumCounts(here, answer.stats ?? {});
-    },
-    unitsOnThread: () => unitsOnThread,
-    async close() {
-      failure ??= new Error('the mapping worker thread was closed');
-      announceReady(false);
-      await worker?.terminate();
-      await inline.close();
-    },
-  };
+  }
 }
 
 function sumCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -169,4 +197,3 @@ function sumCounts(a: Record<string, number>, b: Record<string, number>): Record
   for (const [k, v] of Object.entries(b)) sum[k] = (sum[k] ?? 0) + v;
   return sum;
 }
-

@@ -1,37 +1,51 @@
-/** The mapping thread: builds the run's source decoder, mapper and validators, and prepares the units it is sent. */
+/**
+ * The mapping thread: builds the run's validators once and, for each source it is told of, the source's decoder and
+ * mapper; prepares the units it is sent.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
-import { preparationOf, type MapThreadAnswer, type MapThreadRequest, type MapThreadSpec } from './map-thread.js';
-import { unitPreparation } from './prepare-unit.js';
+import { preparationOf, type MapThreadAnswer, type MapThreadRequest, type MapThreadSource, type MapThreadSpec } from './map-thread.js';
+import { unitPreparation, type PreparedUnit, type UnitInput } from './prepare-unit.js';
 import { buildValidators, mapperFor } from './stages.js';
+import type { Mapper } from './types.js';
 import { createSource } from '../sources/index.js';
 import { StageTotals } from './stage-timer.js';
 
 const spec = workerData as MapThreadSpec;
 const port = parentPort!;
-const mapper = mapperFor(spec.source, spec.mapping);
+const validators = buildValidators(spec.tenantSchema ? { tenantSchema: spec.tenantSchema } : {});
 const window = spec.window && {
   ...(spec.window.from !== undefined ? { from: new Date(spec.window.from) } : {}),
   ...(spec.window.to !== undefined ? { to: new Date(spec.window.to) } : {}),
 };
-const timer = spec.timeStages ? new StageTotals() : undefined;
-const prepare = unitPreparation(
-  preparationOf(createSource(spec.source, { baseDir: spec.baseDir }), {
-    mapper,
-    validators: buildValidators(spec.tenantSchema ? { tenantSchema: spec.tenantSchema } : {}),
-    ...(window ? { window } : {}),
-    sourceKey: spec.sourceKey,
-    sinkName: spec.sinkName,
-    ...(timer ? { timer } : {}),
-  }),
-);
+let timer = spec.timeStages ? new StageTotals() : undefined;
+let current: { mapper: Mapper; prepare: (inputs: UnitInput[], where: Array<string | undefined>) => PreparedUnit } | undefined;
+
+function configure({ source: configured, sourceKey }: MapThreadSource): void {
+  const mapper = mapperFor(configured, spec.mapping);
+  const source = createSource(configured, { baseDir: spec.baseDir });
+  const prepare = unitPreparation(
+    preparationOf(source, { mapper, validators, sourceKey, sinkName: spec.sinkName, ...(window ? { window } : {}), ...(timer ? { timer } : {}) }),
+  );
+  current = { mapper, prepare };
+}
+
+function answer(request: MapThreadRequest): MapThreadAnswer {
+  const { seq } = request;
+  if (request.op === 'configure') {
+    configure(request.source);
+    return { seq, ok: true };
+  }
+  if (!current) throw new Error('the mapping thread was not told which source it prepares');
+  if (request.op === 'prepare') return { seq, ok: true, unit: current.prepare(request.inputs, request.where) };
+  // A source's counters and stage times, reported once at its end.
+  const stages = timer?.ms;
+  if (timer) timer = new StageTotals();
+  return { seq, ok: true, stats: current.mapper.stats?.() ?? {}, ...(stages ? { stages } : {}) };
+}
 
 port.on('message', (request: MapThreadRequest) => {
   try {
-    const answer: MapThreadAnswer =
-      request.op === 'prepare'
-        ? { seq: request.seq, ok: true, unit: prepare(request.inputs, request.where) }
-        : { seq: request.seq, ok: true, stats: mapper.stats?.() ?? {}, ...(timer ? { stages: timer.ms } : {}) };
-    port.postMessage(answer);
+    port.postMessage(answer(request));
   } catch (error) {
     port.postMessage({ seq: request.seq, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies MapThreadAnswer);
   }

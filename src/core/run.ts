@@ -1,7 +1,7 @@
 /** One run of the connector over the configured sources: builds every stage from the config, records the run. */
 import type { Logger } from 'pino';
-import type { Config, ConfiguredSource, MappingSettings } from '../config/load.js';
-import type { EventValidator, Mapper, Sink, Source, TimeWindow } from './types.js';
+import type { Config, ConfiguredSource } from '../config/load.js';
+import type { Sink, TimeWindow } from './types.js';
 import { ConfigError, ExitCode, errorMessage, exitCodeFor } from '../errors.js';
 import { describeSqliteError, openDb } from '../store/db.js';
 import { StateStore } from '../store/state.js';
@@ -10,7 +10,7 @@ import { createSource } from '../sources/index.js';
 import { createSink, type SinkConfig } from '../sinks/index.js';
 import { buildValidators, mapperFor, runMappingSettings } from './stages.js';
 import { emptySummary, runPipeline, totalDeadLettered, type RunSummary } from './pipeline.js';
-import { inlinePreparer, preparationOf, threadedPreparer, type MapThreadSpec, type UnitPreparer } from './map-thread.js';
+import { inlinePreparer, MapThread, preparationOf, type MapThreadSpec } from './map-thread.js';
 import { currentStageTimer } from './stage-timer.js';
 import { lowMemoryRequested } from '../util/heap-growth.js';
 
@@ -60,19 +60,25 @@ export async function runConnector(config: Config, options: RunOptions): Promise
   const summaries: RunSummary[] = [];
   let sink: Sink | undefined;
   let unitStore: UnitStore | undefined;
+  let mapThread: MapThread | undefined;
   try {
     const sources = selectSources(config, options.sourceIds);
     const validators = buildValidators(config);
     const mappingSettings = runMappingSettings(config, options.log);
     sink = createSink(sinkConfig, { log: options.log, ...(config.adobe ? { auth: config.adobe } : {}) });
     unitStore = await threadedUnitStore(config.state, store);
+    mapThread = lowMemoryRequested() ? undefined : mapThreadFor(config, mappingSettings, sink.name, options);
     for (const configured of sources) {
       if (options.signal?.aborted) break;
       const mapper = mapperFor(configured, mappingSettings);
       const source = createSource(configured, { baseDir: config.baseDir });
       const sourceKey = configured.id + (options.checkpointSuffix ?? '');
       options.log.info({ source: sourceKey, sink: sink.name, runId }, 'reading source');
-      const preparer = preparerFor({ config, configured, source, mapper, validators, mappingSettings, sourceKey, sinkName: sink.name, options });
+      const timer = currentStageTimer();
+      const inline = inlinePreparer(
+        preparationOf(source, { mapper, validators, sourceKey, sinkName: sink.name, ...(options.window ? { window: options.window } : {}), ...(timer ? { timer } : {}) }),
+      );
+      const preparer = mapThread ? mapThread.preparerFor({ source: configured, sourceKey }, inline) : inline;
       try {
         summaries.push(
           await runPipeline({
@@ -110,6 +116,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
     store.finishRun(runId, exitCode, countersOf(summaries), errorMessage(error));
     return { runId, exitCode, summaries, error: errorMessage(error) };
   } finally {
+    await mapThread?.close();
     await sink?.close();
     await unitStore?.close();
     db.close();
@@ -117,38 +124,21 @@ export async function runConnector(config: Config, options: RunOptions): Promise
 }
 
 /**
- * Where a source's units are prepared: on the mapping thread once the run is large enough (see threadedPreparer),
- * or always on this thread when the process was started with the low-memory setting.
+ * The run's mapping thread, used by sources once they are past their first units; none when the process was started
+ * with the low-memory setting (it saves the thread's own heap).
  */
-function preparerFor(run: {
-  config: Config;
-  configured: ConfiguredSource;
-  source: Source;
-  mapper: Mapper;
-  validators: EventValidator[];
-  mappingSettings: MappingSettings;
-  sourceKey: string;
-  sinkName: string;
-  options: RunOptions;
-}): UnitPreparer {
-  const { config, sourceKey, sinkName, options } = run;
+function mapThreadFor(config: Config, mapping: Config['mapping'], sinkName: string, options: RunOptions): MapThread {
   const timer = currentStageTimer();
   const window = options.window;
-  const inline = inlinePreparer(
-    preparationOf(run.source, { mapper: run.mapper, validators: run.validators, sourceKey, sinkName, ...(window ? { window } : {}), ...(timer ? { timer } : {}) }),
-  );
-  if (lowMemoryRequested()) return inline;
   const spec: MapThreadSpec = {
-    source: run.configured,
     baseDir: config.baseDir,
-    mapping: run.mappingSettings,
+    mapping,
     ...(config.tenantSchema ? { tenantSchema: config.tenantSchema } : {}),
-    sourceKey,
     sinkName,
     ...(window ? { window: { from: window.from?.getTime(), to: window.to?.getTime() } } : {}),
     timeStages: timer !== undefined,
   };
-  return threadedPreparer(spec, inline, {
+  return new MapThread(spec, {
     startAfterUnits: MAP_THREAD_AFTER_UNITS,
     onStartFailure: (error) => options.log.warn({ err: error.message }, 'the mapping thread did not start; mapping on the main thread'),
     ...(timer ? { timer } : {}),

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildConfig, type Config } from '../../src/config/load.js';
-import { inlinePreparer, preparationOf, threadedPreparer, type MapThreadSpec } from '../../src/core/map-thread.js';
+import { inlinePreparer, MapThread, preparationOf, type MapThreadSpec } from '../../src/core/map-thread.js';
 import { RETRY_PLACEHOLDER_LENGTH, unitPreparation, withRetryCount, type PreparedUnit, type UnitInput } from '../../src/core/prepare-unit.js';
 import { runConnector } from '../../src/core/run.js';
 import { buildValidators, mapperFor } from '../../src/core/stages.js';
@@ -79,9 +79,9 @@ describe('the mapping thread', () => {
   it('prepares units exactly as this thread does, in order, once the run is past its first units', async () => {
     const config = ovoConfig();
     const { configured, ctx } = preparationFor(config);
-    const spec: MapThreadSpec = { source: configured, baseDir: config.baseDir, mapping: config.mapping, sourceKey: configured.id, sinkName: 'file' };
-    const inline = inlinePreparer(preparationFor(config).ctx);
-    const threaded = threadedPreparer(spec, inline, { startAfterUnits: 1 });
+    const spec: MapThreadSpec = { baseDir: config.baseDir, mapping: config.mapping, sinkName: 'file' };
+    const thread = new MapThread(spec, { startAfterUnits: 1 });
+    const threaded = thread.preparerFor({ source: configured, sourceKey: configured.id }, inlinePreparer(preparationFor(config).ctx));
     const reference = unitPreparation(ctx);
     const where = sample.map((_, i) => `line ${i + 1}`);
     // Inputs of every kind: texts to decode, records the source decoded, and undecodable items (null).
@@ -103,18 +103,32 @@ describe('the mapping thread', () => {
       expect(settled(b, 7)).toEqual(settled(reference(sample.slice(5), where.slice(5)), 7));
       // Counters of both threads add up: the reference mapper saw every unit once, as the two preparers together did.
       expect(await threaded.mapperStats()).toEqual(ctx.mapper.stats?.() ?? {});
+      // A second source of the same run moves to the same thread at once, with its own mapper and counters.
+      const v2 = buildConfig({ state: join(dir, 'v2.db'), sources: [{ type: 'ovo-v2', files: ['examples/data/ovo-v2.ndjson'] }], sink: { type: 'file', path: join(dir, 'v2.ndjson') } }, { baseDir: process.cwd() });
+      const second = preparationFor(v2);
+      const v2Lines = readFileSync('examples/data/ovo-v2.ndjson', 'utf8').split('\n').filter(Boolean);
+      const secondThreaded = thread.preparerFor({ source: second.configured, sourceKey: second.configured.id }, inlinePreparer(preparationFor(v2).ctx));
+      await secondThreaded.prepare(v2Lines, []); // its first unit: on this thread
+      const c = await secondThreaded.prepare(v2Lines, []);
+      expect(secondThreaded.unitsOnThread()).toBe(1);
+      const v2Reference = unitPreparation(second.ctx);
+      v2Reference(v2Lines, []);
+      expect(settled(c, 1)).toEqual(settled(v2Reference(v2Lines, []), 1));
+      expect(c.events.id.length).toBeGreaterThan(0);
+      expect(await secondThreaded.mapperStats()).toEqual(second.ctx.mapper.stats?.() ?? {});
     } finally {
-      await threaded.close();
+      await thread.close();
     }
     await expect(threaded.prepare(sample, where)).rejects.toThrow(/closed/);
   });
 
-  it('carries on on this thread when the thread cannot start', async () => {
+  it('keeps a source on this thread when the thread cannot take it', async () => {
     const config = ovoConfig();
     const { configured } = preparationFor(config);
     const failures: Error[] = [];
-    const spec: MapThreadSpec = { source: { ...configured, mapping: join(dir, 'no-such-mapping.json') }, baseDir: config.baseDir, mapping: config.mapping, sourceKey: 'ovo', sinkName: 'file' };
-    const threaded = threadedPreparer(spec, inlinePreparer(preparationFor(config).ctx), { startAfterUnits: 0, onStartFailure: (e) => failures.push(e) });
+    const spec: MapThreadSpec = { baseDir: config.baseDir, mapping: config.mapping, sinkName: 'file' };
+    const thread = new MapThread(spec, { startAfterUnits: 0, onStartFailure: (e) => failures.push(e) });
+    const threaded = thread.preparerFor({ source: { ...configured, mapping: join(dir, 'no-such-mapping.json') }, sourceKey: 'ovo' }, inlinePreparer(preparationFor(config).ctx));
     try {
       await threaded.prepare(sample, []);
       const unit = await threaded.prepare(sample, []);
@@ -123,7 +137,7 @@ describe('the mapping thread', () => {
       expect(failures).toHaveLength(1);
       expect(failures[0]!.message).toMatch(/no-such-mapping\.json/);
     } finally {
-      await threaded.close();
+      await thread.close();
     }
   });
 });
