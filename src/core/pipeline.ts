@@ -130,8 +130,6 @@ function crashAfterAckHook(): void {
   if (Number.isInteger(n) && n > 0 && ++acknowledgedUnits === n) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Units being prepared and enriched (mapping thread, state thread) while this thread sends the one before. */
-const MAP_AHEAD = 3;
 /** Unit commits the state thread may still be writing while the run goes on. */
 const COMMITS_IN_FLIGHT = 2;
 
@@ -344,7 +342,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       if (options.limit !== undefined && read + batch.length > options.limit) batch = batch.slice(0, Math.max(0, options.limit - read));
       read += batch.length;
       if (batch.length > 0) mapping.push(mapUnit(batch));
-      while (mapping.length > MAP_AHEAD) await sendNext();
+      while (mapping.length > preparer.unitsAhead) await sendNext();
       if (internalAbort.signal.aborted || (options.limit !== undefined && read >= options.limit)) break;
       if (timer) readStarted = performance.now();
     }

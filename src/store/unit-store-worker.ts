@@ -16,6 +16,9 @@ const store = new StateStore(openDb(statePath));
 /** Commit confirmations waiting for the open transaction. */
 let unconfirmed: number[] = [];
 let flushScheduled = false;
+let idleFlush: NodeJS.Timeout | undefined;
+/** Longest an open transaction with only enrichment in it waits for a commit to share it. */
+const ENRICH_FLUSH_MS = 20;
 /** Once a transaction failed, every later request fails with the same error (the pipeline stops at the first). */
 let broken: { message: string; code?: string } | undefined;
 
@@ -29,6 +32,8 @@ function describe(error: unknown): { message: string; code?: string } {
 /** Commits the open transaction and confirms the commits it holds; on failure rolls back and fails them all. */
 function flush(): void {
   flushScheduled = false;
+  if (idleFlush) clearTimeout(idleFlush);
+  idleFlush = undefined;
   const seqs = unconfirmed;
   unconfirmed = [];
   try {
@@ -62,10 +67,23 @@ port.on('message', (request: WorkerRequest) => {
     port.postMessage(fail(request.seq, describe(error)));
     if (request.op === 'commit') broken = describe(error);
   }
-  // Messages that arrived together are all handled before an immediate runs: they share the transaction.
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flush);
-  }
+  scheduleFlush();
 });
+
+/**
+ * Commits that wait for confirmation are written once the messages that arrived together are handled (they share
+ * the transaction). Enrichment alone needs no durability — its history rows are written again if a crash loses them,
+ * as the records are read again — so it joins the next commit's transaction, which halves the transactions of a run;
+ * a timer still ends the transaction soon when no commit follows, so other connections are not kept waiting.
+ */
+function scheduleFlush(): void {
+  if (unconfirmed.length > 0) {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  } else {
+    idleFlush ??= setTimeout(flush, ENRICH_FLUSH_MS);
+  }
+}
 port.postMessage({ seq: 0, ready: true } satisfies WorkerAnswer);
