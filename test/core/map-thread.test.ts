@@ -122,6 +122,27 @@ describe('the mapping thread', () => {
     await expect(threaded.prepare(sample, where)).rejects.toThrow(/closed/);
   });
 
+  it("applies the run's time window on the thread as on this thread", async () => {
+    const config = ovoConfig();
+    const { configured } = preparationFor(config);
+    const unwindowed = unitPreparation(preparationFor(config).ctx)(sample, []);
+    const times = unwindowed.events.json.map((json) => Date.parse((JSON.parse(json) as { timestamp: string }).timestamp)).sort((a, b) => a - b);
+    const window = { from: new Date(times[Math.floor(times.length / 3)]!), to: new Date(times[Math.floor((2 * times.length) / 3)]!) };
+    const thread = new MapThread({ baseDir: config.baseDir, mapping: config.mapping, sinkName: 'file', window: { from: window.from.getTime(), to: window.to.getTime() } }, { startAfterUnits: 0 });
+    const reference = unitPreparation({ ...preparationFor(config).ctx, window });
+    const threaded = thread.preparerFor({ source: configured, sourceKey: configured.id }, inlinePreparer({ ...preparationFor(config).ctx, window }));
+    try {
+      const unit = await threaded.prepare(sample, []);
+      expect(threaded.unitsOnThread()).toBe(1);
+      const expected = reference(sample, []);
+      expect(settled(unit, 0)).toEqual(settled(expected, 0));
+      expect(expected.skipped.filter((r) => r === 'outside the time window').length).toBeGreaterThan(0);
+      expect(expected.events.id.length).toBeGreaterThan(0);
+    } finally {
+      await thread.close();
+    }
+  });
+
   it('keeps a source on this thread when the thread cannot take it', async () => {
     const config = ovoConfig();
     const { configured } = preparationFor(config);
