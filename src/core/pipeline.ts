@@ -5,10 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { Delivery, EventValidator, JsonObject, Mapper, OutboundEvent, Position, Sink, Source, SourceItem, Stage, TimeWindow, XdmEvent } from './types.js';
-import type { DeadLetterInput, StateStore } from '../store/state.js';
+import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { inlineUnitStore, type EnrichResult, type UnitStore } from '../store/unit-store.js';
 import { inlinePreparer, preparationOf, type UnitPreparer } from './map-thread.js';
-import { withLedgerRetryCount, withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
+import { withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
 import { currentStageTimer, type StageTimer, type TimedStage } from './stage-timer.js';
 import { waitingInputs, type KeptInput } from './waiting-inputs.js';
 import { redact } from '../redact.js';
@@ -65,11 +65,7 @@ export interface RunSummary {
  */
 interface PreparedEvent {
   id: string;
-  /** Its ledger entry, as JSON text. */
-  ledger: string;
-  /** What the summary counts it by (status, else event type), and its channel. */
-  counted: string;
-  channel: string | null;
+  ledger: LedgerEntry;
   input: KeptInput;
 }
 
@@ -235,6 +231,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       deadLetter(unit, 'validate', raw, reason, position, { errors: invalid.errors, eventId: invalid.id });
     }
     const events = prepared.events;
+    const ledgers = JSON.parse(events.ledgers) as LedgerEntry[];
     const outbound: OutboundEvent[] = [];
     for (let k = 0; k < events.id.length; k++) {
       const id = events.id[k]!;
@@ -243,17 +240,12 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         summary.alreadySent++;
         continue;
       }
-      const retryAt = events.retryAt[k]!;
+      const ledger = ledgers[k]!;
+      if (ledger.retryCount !== undefined) ledger.retryCount = answer.retryCount;
       inFlight.add(id);
-      outbound.push({ id, eventType: events.eventType[k]!, json: withRetryCount(events.json[k]!, retryAt, answer.retryCount) });
+      outbound.push({ id, eventType: events.eventType[k]!, json: withRetryCount(events.json[k]!, events.retryAt[k]!, answer.retryCount) });
       const { raw, position } = items[events.item[k]!]!;
-      unit.events.push({
-        id,
-        ledger: retryAt < 0 ? events.ledger[k]! : withLedgerRetryCount(events.ledger[k]!, answer.retryCount),
-        counted: events.counted[k]!,
-        channel: events.channel[k]!,
-        input: waiting.keep(raw, position),
-      });
+      unit.events.push({ id, ledger, input: waiting.keep(raw, position) });
     }
     inFlight.finished(seq);
     if (timer) lap('finish', t);
@@ -267,14 +259,14 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     if (timer) t = lap('wait', t);
     const { unit } = head;
     if (unit.events.length > 0) crashAfterAckHook();
-    const accepted: string[] = [];
+    const accepted: LedgerEntry[] = [];
     deliveries.forEach((delivery, i) => {
       const prepared = unit.events[i]!;
       if (delivery.kind === 'accepted') {
         accepted.push(prepared.ledger);
         summary.sent++;
-        bump(summary.byStatus, prepared.counted);
-        bump(summary.byChannel, prepared.channel ?? undefined);
+        bump(summary.byStatus, prepared.ledger.status ?? prepared.ledger.eventType);
+        bump(summary.byChannel, prepared.ledger.channel);
       } else {
         const { raw, position } = waiting.read(prepared.input);
         deadLetter(unit, 'ingest', raw, delivery.reason, position, {

@@ -47,11 +47,8 @@ export interface PreparedUnit {
     /** The serialised event; where `retryAt` is ≥ 0 a placeholder of RETRY_PLACEHOLDER_LENGTH characters stands for retryCount. */
     json: string[];
     retryAt: number[];
-    /** Each event's LedgerEntry as JSON text, without retryCount (see withLedgerRetryCount). */
-    ledger: string[];
-    /** What the run summary counts each event by: its status, else its event type; and its channel. */
-    counted: string[];
-    channel: Array<string | null>;
+    /** The events' LedgerEntry[] as JSON text, retryCount 0 where the event has one. */
+    ledgers: string;
   };
   invalid: InvalidEvent[];
   deadLetters: EarlyDeadLetter[];
@@ -94,9 +91,10 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
 
   return (inputs, where) => {
     const requests: EnrichRequest[] = [];
+    const ledgers: ReturnType<typeof ledgerEntryFor>[] = [];
     const unit: PreparedUnit = {
       requests: '',
-      events: { item: [], request: [], id: [], eventType: [], json: [], retryAt: [], ledger: [], counted: [], channel: [] },
+      events: { item: [], request: [], id: [], eventType: [], json: [], retryAt: [], ledgers: '' },
       invalid: [],
       deadLetters: [],
       skipped: [],
@@ -150,13 +148,16 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
         unit.invalid.push({ item, request, id: event._id, errors });
         continue;
       }
-      if (holder) holder.retryCount = placeholder; // a string: the ledger entry leaves it out
-      const ledger = ledgerEntryFor(event, sourceKey, sinkName);
-      const json = JSON.stringify(event);
-      const retryAt = holder ? json.indexOf(quoted) : -1;
-      events.ledger.push(JSON.stringify(ledger));
-      events.counted.push(ledger.status ?? ledger.eventType);
-      events.channel.push(ledger.channel ?? null);
+      ledgers.push(ledgerEntryFor(event, sourceKey, sinkName));
+      let json: string;
+      let retryAt = -1;
+      if (holder) {
+        holder.retryCount = placeholder;
+        json = JSON.stringify(event);
+        retryAt = json.indexOf(quoted);
+      } else {
+        json = JSON.stringify(event);
+      }
       events.item.push(item);
       events.request.push(request);
       events.id.push(event._id);
@@ -166,6 +167,7 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       if (timer) lap('serialise', t);
     }
     unit.requests = JSON.stringify(requests);
+    events.ledgers = JSON.stringify(ledgers);
     return unit;
   };
 }
@@ -173,11 +175,6 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
 /** The event's JSON text with its retryCount written in. */
 export function withRetryCount(json: string, retryAt: number, retryCount: number): string {
   return retryAt < 0 ? json : json.slice(0, retryAt) + retryCount + json.slice(retryAt + RETRY_PLACEHOLDER_LENGTH);
-}
-
-/** A ledger entry's JSON text with the event's retryCount added (outcome events; `withRetryCount` wrote it in their JSON). */
-export function withLedgerRetryCount(ledger: string, retryCount: number): string {
-  return `${ledger.slice(0, -1)},"retryCount":${retryCount}}`;
 }
 
 /** Readable errors of the first validator that rejects the event, or undefined. */

@@ -23,20 +23,8 @@ export interface UnitStore {
   /** Answers every request of one unit (EnrichRequest[] as JSON text), in one transaction, in order. */
   enrich(source: string, requests: string): Promise<EnrichResult[]>;
   /** Writes one settled unit (ledger, dead letters, checkpoints) atomically; commits complete in call order. */
-  commit(unit: PendingCommit): Promise<void>;
+  commit(unit: UnitCommit): Promise<void>;
   close(): Promise<void>;
-}
-
-/**
- * A settled unit whose ledger entries are JSON texts, as the mapping thread wrote them: they reach the state thread
- * without being parsed and serialised again on the way.
- */
-export type PendingCommit = Omit<UnitCommit, 'accepted'> & { accepted: string[] };
-
-/** The UnitCommit a pending commit stands for, as JSON text. */
-export function commitText(unit: PendingCommit): string {
-  const { accepted, ...rest } = unit;
-  return `${JSON.stringify(rest).slice(0, -1)},"accepted":[${accepted.join(',')}]}`;
 }
 
 /** Enrichment of one unit against a store, in one transaction (shared by the inline store and the worker). */
@@ -62,7 +50,7 @@ function decodeResults(encoded: Int32Array): EnrichResult[] {
 export function inlineUnitStore(store: StateStore): UnitStore {
   return {
     enrich: async (source, requests) => enrichUnit(store, source, JSON.parse(requests) as EnrichRequest[]),
-    commit: async (unit) => store.commitUnit(JSON.parse(commitText(unit)) as UnitCommit),
+    commit: async (unit) => store.commitUnit(unit),
     close: async () => undefined,
   };
 }
@@ -121,7 +109,7 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
   };
   return {
     enrich: async (source, requests) => decodeResults((await call({ op: 'enrich', source, requests }))!),
-    commit: async (unit) => void (await call({ op: 'commit', unit: commitText(unit) })),
+    commit: async (unit) => void (await call({ op: 'commit', unit: JSON.stringify(unit) })),
     close: async () => {
       if (!failure) await call({ op: 'close' }).catch(() => undefined);
       failure ??= new Error('the state worker thread was closed');
