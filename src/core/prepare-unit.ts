@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventValidator, JsonObject, Mapper, Stage, TimeWindow, XdmEvent } from './types.js';
 import type { EnrichRequest } from '../store/unit-store.js';
+import type { LedgerEntry } from '../store/state.js';
 import type { PreparationStage, StageTimer } from './stage-timer.js';
 import { ledgerEntryFor, retryCountHolder } from './xdm-fields.js';
 import { decodeRawJson } from '../sources/shared/json-lines-source.js';
@@ -47,8 +48,8 @@ export interface PreparedUnit {
     /** The serialised event; where `retryAt` is ≥ 0 a placeholder of RETRY_PLACEHOLDER_LENGTH characters stands for retryCount. */
     json: string[];
     retryAt: number[];
-    /** The events' LedgerEntry[] as JSON text, retryCount 0 where the event has one. */
-    ledgers: string;
+    /** The events' ledger entries, retryCount 0 where the event has one. */
+    ledgers: LedgerEntry[];
   };
   invalid: InvalidEvent[];
   deadLetters: EarlyDeadLetter[];
@@ -91,10 +92,9 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
 
   return (inputs, where) => {
     const requests: EnrichRequest[] = [];
-    const ledgers: ReturnType<typeof ledgerEntryFor>[] = [];
     const unit: PreparedUnit = {
       requests: '',
-      events: { item: [], request: [], id: [], eventType: [], json: [], retryAt: [], ledgers: '' },
+      events: { item: [], request: [], id: [], eventType: [], json: [], retryAt: [], ledgers: [] },
       invalid: [],
       deadLetters: [],
       skipped: [],
@@ -148,7 +148,7 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
         unit.invalid.push({ item, request, id: event._id, errors });
         continue;
       }
-      ledgers.push(ledgerEntryFor(event, sourceKey, sinkName));
+      events.ledgers.push(ledgerEntryFor(event, sourceKey, sinkName));
       let json: string;
       let retryAt = -1;
       if (holder) {
@@ -167,7 +167,6 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       if (timer) lap('serialise', t);
     }
     unit.requests = JSON.stringify(requests);
-    events.ledgers = JSON.stringify(ledgers);
     return unit;
   };
 }

@@ -67,7 +67,10 @@ export async function runConnector(config: Config, options: RunOptions): Promise
     const mappingSettings = runMappingSettings(config, options.log);
     sink = createSink(sinkConfig, { log: options.log, ...(config.adobe ? { auth: config.adobe } : {}) });
     unitStore = await threadedUnitStore(config.state, store);
-    mapThread = lowMemoryRequested() ? undefined : mapThreadFor(config, mappingSettings, sink.name, options);
+    // No mapping thread with the low-memory setting (it saves the thread's heap), nor for sinks whose verdicts take
+    // minutes (batch ingestion): their pace is Adobe's, and preparing faster only keeps more events waiting.
+    const mapInThread = !lowMemoryRequested() && sink.waitingInputsDir === undefined;
+    mapThread = mapInThread ? mapThreadFor(config, mappingSettings, sink.name, options) : undefined;
     for (const configured of sources) {
       if (options.signal?.aborted) break;
       const mapper = mapperFor(configured, mappingSettings);
@@ -123,10 +126,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
   }
 }
 
-/**
- * The run's mapping thread, used by sources once they are past their first units; none when the process was started
- * with the low-memory setting (it saves the thread's own heap).
- */
+/** The run's mapping thread, used by sources once they are past their first units. */
 function mapThreadFor(config: Config, mapping: Config['mapping'], sinkName: string, options: RunOptions): MapThread {
   const timer = currentStageTimer();
   const window = options.window;
