@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import { buildConfig, type Config } from '../../src/config/load.js';
@@ -137,6 +138,22 @@ describe('backfill through batch ingestion with few units in flight', () => {
     expect(result.summaries[0]).toMatchObject({ read: 1300, sent: 1300 });
     expect(new Set(aep.acceptedIds()).size).toBe(1300);
     expect(aep.stats().batches.created).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('backfill through batch ingestion, large', () => {
+  it('maps on the main thread: the pace is the batches\', and a mapping thread would only keep more events waiting', async () => {
+    const dir = join(root, 'large');
+    const config = configFor(dir, ovoRecords(3000, 'l', new Set()), fastBatch(dir));
+    aep.reset();
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const result = await runBackfill(config, { ...window, via: 'batch', log, tty: false });
+    expect(result.error).toBeUndefined();
+    expect(result.summaries[0]).toMatchObject({ read: 3000, sent: 3000 });
+    const finished = lines.map((l) => JSON.parse(l) as { msg?: string; unitsOnMappingThread?: number }).filter((l) => l.msg === 'pipeline finished');
+    expect(finished).toHaveLength(1);
+    expect(finished[0]!.unitsOnMappingThread).toBe(0);
   });
 });
 
