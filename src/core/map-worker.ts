@@ -29,6 +29,13 @@ function configure({ source: configured, sourceKey }: MapThreadSource): void {
   current = { mapper, prepare };
 }
 
+/**
+ * Test hook (test/core/map-thread.test.ts): `XDM_FEEDBACK_MAP_THREAD_EXIT_AFTER=<n>` ends the thread after its n-th
+ * unit, as a crash would. Unset (always, outside tests) it does nothing.
+ */
+const exitAfterUnits = Number(process.env.XDM_FEEDBACK_MAP_THREAD_EXIT_AFTER);
+let unitsPrepared = 0;
+
 function answer(request: MapThreadRequest): MapThreadAnswer {
   const { seq } = request;
   if (request.op === 'configure') {
@@ -36,7 +43,10 @@ function answer(request: MapThreadRequest): MapThreadAnswer {
     return { seq, ok: true };
   }
   if (!current) throw new Error('the mapping thread was not told which source it prepares');
-  if (request.op === 'prepare') return { seq, ok: true, unit: current.prepare(request.inputs, request.where) };
+  if (request.op === 'prepare') {
+    if (Number.isInteger(exitAfterUnits) && exitAfterUnits > 0 && ++unitsPrepared > exitAfterUnits) process.exit(70);
+    return { seq, ok: true, unit: current.prepare(request.inputs, request.where) };
+  }
   // A source's counters and stage times, reported once at its end.
   const stages = timer?.ms;
   if (timer) timer = new StageTotals();

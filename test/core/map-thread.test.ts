@@ -205,3 +205,40 @@ describe('a sync on the mapping thread', () => {
     expect(main.summaries.reduce((n, s) => n + s.sent, 0)).toBeGreaterThan(15_000);
   }, 120_000);
 });
+
+describe('a sync whose mapping thread dies', () => {
+  it('fails with a readable error after committing what was acknowledged; the rerun sends the rest, none twice', async () => {
+    const inputs = generateInputs(join(dir, 'crash-inputs'), 12_000, 9).filter((i) => i.source === 'ovo-feedback');
+    const configFor = (name: string) =>
+      buildConfig(
+        { state: join(dir, `${name}.db`), sources: inputs.map((i) => ({ type: i.source, files: [i.path] })), sink: { type: 'file', path: join(dir, `${name}.ndjson`) } },
+        { baseDir: dir },
+      );
+    const idsOf = (file: string) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean).map((l) => {
+        const line = JSON.parse(l) as { _id?: string; xdmEntity?: { _id: string } };
+        return line.xdmEntity?._id ?? line._id!;
+      });
+    const reference = await runConnector(configFor('uncrashed'), { command: 'sync', log: silentLogger });
+    expect(reference.error).toBeUndefined();
+
+    process.env.XDM_FEEDBACK_MAP_THREAD_EXIT_AFTER = '2';
+    let crashed;
+    try {
+      crashed = await runConnector(configFor('crashed'), { command: 'sync', log: silentLogger });
+    } finally {
+      delete process.env.XDM_FEEDBACK_MAP_THREAD_EXIT_AFTER;
+    }
+    expect(crashed.error).toMatch(/mapping worker thread stopped \(exit code 70\)/);
+    expect(crashed.exitCode).not.toBe(0);
+    const before = idsOf('crashed.ndjson');
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThan(reference.summaries[0]!.sent);
+
+    const rerun = await runConnector(configFor('crashed'), { command: 'sync', log: silentLogger });
+    expect(rerun.error).toBeUndefined();
+    const after = idsOf('crashed.ndjson');
+    expect(new Set(after).size).toBe(after.length);
+    expect(new Set(after)).toEqual(new Set(idsOf('uncrashed.ndjson')));
+  }, 60_000);
+});
+
