@@ -24,7 +24,14 @@ function configure({ source: configured, sourceKey }: MapThreadSource): void {
   const mapper = mapperFor(configured, spec.mapping);
   const source = createSource(configured, { baseDir: spec.baseDir });
   const prepare = unitPreparation(
-    preparationOf(source, { mapper, validators, sourceKey, sinkName: spec.sinkName, ...(window ? { window } : {}), ...(timer ? { timer } : {}) }),
+    preparationOf(source, {
+      mapper,
+      validators,
+      sourceKey,
+      sinkName: spec.sinkName,
+      ...(window ? { window } : {}),
+      ...(timer ? { timer } : {}),
+    }),
   );
   current = { mapper, prepare };
 }

@@ -4,7 +4,20 @@
  * whose fate is settled, in one SQLite transaction with the ledger and the dead letters.
  */
 import type { Logger } from 'pino';
-import type { Delivery, EventValidator, JsonObject, Mapper, OutboundEvent, Position, Sink, Source, SourceItem, Stage, TimeWindow, XdmEvent } from './types.js';
+import type {
+  Delivery,
+  EventValidator,
+  JsonObject,
+  Mapper,
+  OutboundEvent,
+  Position,
+  Sink,
+  Source,
+  SourceItem,
+  Stage,
+  TimeWindow,
+  XdmEvent,
+} from './types.js';
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { inlineUnitStore, type EnrichResult, type UnitStore } from '../store/unit-store.js';
 import { inlinePreparer, preparationOf, type UnitPreparer } from './map-thread.js';

@@ -78,9 +78,9 @@ export async function runConnector(config: Config, options: RunOptions): Promise
       const sourceKey = configured.id + (options.checkpointSuffix ?? '');
       options.log.info({ source: sourceKey, sink: sink.name, runId }, 'reading source');
       const timer = currentStageTimer();
-      const inline = inlinePreparer(
-        preparationOf(source, { mapper, validators, sourceKey, sinkName: sink.name, ...(options.window ? { window: options.window } : {}), ...(timer ? { timer } : {}) }),
-      );
+      const window = options.window;
+      const stages = { mapper, validators, sourceKey, sinkName: sink.name, ...(window ? { window } : {}), ...(timer ? { timer } : {}) };
+      const inline = inlinePreparer(preparationOf(source, stages));
       const preparer = mapThread ? mapThread.preparerFor({ source: configured, sourceKey }, inline) : inline;
       try {
         summaries.push(
