@@ -39,7 +39,7 @@ describe('npm run bench', () => {
     expect(byCase.get('floor')!.events).toBe(xdm.events);
     expect(xdm.details.deadLettered).toBe(0);
     expect(xdm.nodeOptions).toBeUndefined();
-    expect(byCase.get('xdm-feedback-lean')!.nodeOptions).toEqual(['--max-semi-space-size=4']);
+    expect(byCase.get('xdm-feedback-lean')!.nodeOptions).toEqual(['--max-semi-space-size=2']);
     expect(byCase.get('xdm-feedback-lean')!.events).toBe(xdm.events);
     expect(Object.keys(xdm.stages)).toEqual(['read', 'prepare', 'finish', 'send', 'http', 'commit', 'other', 'decode', 'map', 'validate', 'serialise']);
     // Preparation (on the main thread in a run this small) reported its stage times.

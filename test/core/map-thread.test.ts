@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log.js';
 import { openDb } from '../../src/store/db.js';
 import { generateInputs } from '../../bench/generate.js';
 import { tempDir } from '../helpers/temp.js';
+import { LOW_MEMORY_NODE_OPTIONS } from '../../src/util/heap-growth.js';
 
 const dir = tempDir('xdmf-map-thread-');
 const sample = readFileSync('examples/data/ovo-feedback.ndjson', 'utf8').split('\n').filter(Boolean);
@@ -178,7 +179,7 @@ describe('a sync on the mapping thread', () => {
         { baseDir: dir },
       );
       const saved = process.env.NODE_OPTIONS;
-      if (lowMemory) process.env.NODE_OPTIONS = '--max-semi-space-size=4';
+      if (lowMemory) process.env.NODE_OPTIONS = LOW_MEMORY_NODE_OPTIONS.join(' ');
       try {
         const result = await runConnector(config, { command: 'sync', log });
         expect(result.error).toBeUndefined();
