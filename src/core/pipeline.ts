@@ -22,7 +22,7 @@ import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js
 import { inlineUnitStore, type EnrichResult, type UnitStore } from '../store/unit-store.js';
 import { inlinePreparer, preparationOf, type UnitPreparer } from './map-thread.js';
 import { withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
-import { currentStageTimer, type StageTimer, type TimedStage } from './stage-timer.js';
+import { currentStageTimer, lap, type StageTimer } from './stage-timer.js';
 import { waitingInputs, type KeptInput } from './waiting-inputs.js';
 import { redact } from '../redact.js';
 
@@ -179,12 +179,6 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const signal = options.signal;
   const stop = () => internalAbort.abort();
   signal?.addEventListener('abort', stop, { once: true });
-  /** Adds the time since `since` to `stage` and returns now; only called when a timer is set. */
-  const lap = (stage: TimedStage, since: number): number => {
-    const now = performance.now();
-    timer!.add(stage, now - since);
-    return now;
-  };
 
   const deadLetter = (unit: Unit, stage: Stage, raw: string, reason: string, position: Position, extra: Partial<DeadLetterInput> = {}) => {
     unit.deadLetters.push({ source: sourceKey, stage, raw, reason: readableReason(reason), stream: position.stream, position: position.offset, ...extra });
@@ -226,16 +220,15 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const finishUnit = async (mapped: MappedUnit): Promise<{ unit: Unit; outbound: OutboundEvent[] }> => {
     let t = timer ? performance.now() : 0;
     const { prepared, results, seq } = await mapped.ready;
-    if (timer) t = lap('prepare', t);
+    if (timer) t = lap(timer, 'prepare', t);
     const { unit, items } = mapped;
     // Counted here, not when read: units read but not sent when a signal stops the run are read again by the next.
     summary.read += items.length;
     for (const item of items) if (item.kind === 'undecodable') deadLetter(unit, 'decode', item.raw, item.reason, item.position);
     for (const d of prepared.deadLetters) deadLetter(unit, d.stage, items[d.item]!.raw, d.reason, items[d.item]!.position);
     for (const reason of prepared.skipped) skip(reason);
-    const alreadySent = (id: string, request: number) => results[request]!.sent || inFlight.has(id);
     for (const invalid of prepared.invalid) {
-      if (alreadySent(invalid.id, invalid.request)) {
+      if (results[invalid.request]!.sent || inFlight.has(invalid.id)) {
         summary.alreadySent++;
         continue;
       }
@@ -244,8 +237,6 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       deadLetter(unit, 'validate', raw, reason, position, { errors: invalid.errors, eventId: invalid.id });
     }
     const events = prepared.events;
-    // Objects, not text: a batch backfill keeps ~75,000 of them waiting, and an object shares its strings.
-    const ledgers = events.ledgers;
     const outbound: OutboundEvent[] = [];
     for (let k = 0; k < events.id.length; k++) {
       const id = events.id[k]!;
@@ -254,15 +245,17 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         summary.alreadySent++;
         continue;
       }
-      const ledger = ledgers[k]!;
-      if (ledger.retryCount !== undefined) ledger.retryCount = answer.retryCount;
+      const { retryCount } = answer;
+      // An object, not text: a batch backfill keeps ~75,000 of them waiting, and an object shares its strings.
+      const ledger = events.ledgers[k]!;
+      if (ledger.retryCount !== undefined) ledger.retryCount = retryCount;
       inFlight.add(id);
-      outbound.push({ id, eventType: events.eventType[k]!, json: withRetryCount(events.json[k]!, events.retryAt[k]!, answer.retryCount) });
+      outbound.push({ id, eventType: events.eventType[k]!, json: withRetryCount(events.json[k]!, events.retryAt[k]!, retryCount) });
       const { raw, position } = items[events.item[k]!]!;
       unit.events.push({ id, ledger, input: waiting.keep(raw, position) });
     }
     inFlight.finished(seq);
-    if (timer) lap('finish', t);
+    if (timer) lap(timer, 'finish', t);
     return { unit, outbound };
   };
 
@@ -270,7 +263,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     const head = pending.shift()!;
     let t = timer ? performance.now() : 0;
     const deliveries = await head.deliveries;
-    if (timer) t = lap('wait', t);
+    if (timer) t = lap(timer, 'wait', t);
     const { unit } = head;
     if (unit.events.length > 0) crashAfterAckHook();
     const accepted: LedgerEntry[] = [];
@@ -313,7 +306,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     lastCommit = confirmed;
     committing.push(confirmed);
     while (committing.length > COMMITS_IN_FLIGHT) await committing.shift();
-    if (timer) lap('commit', t);
+    if (timer) lap(timer, 'commit', t);
   };
 
   const send = (unit: Unit, outbound: OutboundEvent[]): Promise<Delivery[]> => {
@@ -330,7 +323,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     const { unit, outbound } = await finishUnit(mapping.shift()!);
     const t = timer ? performance.now() : 0;
     const deliveries = send(unit, outbound);
-    if (timer) lap('send', t);
+    if (timer) lap(timer, 'send', t);
     deliveries.catch(() => undefined); // observed in commitHead; avoid an unhandled rejection meanwhile
     pending.push({ unit, deliveries });
     while (pending.length >= maxPending) await commitHead();
@@ -352,7 +345,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     let readStarted = timer ? performance.now() : 0;
     let read = 0;
     for await (let batch of items) {
-      if (timer) lap('read', readStarted);
+      if (timer) lap(timer, 'read', readStarted);
       if (options.limit !== undefined && read + batch.length > options.limit) batch = batch.slice(0, Math.max(0, options.limit - read));
       read += batch.length;
       if (batch.length > 0) mapping.push(mapUnit(batch));

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { EventValidator, JsonObject, Mapper, Stage, TimeWindow, XdmEvent } from './types.js';
 import type { EnrichRequest } from '../store/unit-store.js';
 import type { LedgerEntry } from '../store/state.js';
-import type { PreparationStage, StageTimer } from './stage-timer.js';
+import { lap, type StageTimer } from './stage-timer.js';
 import { ledgerEntryFor, retryCountHolder } from './xdm-fields.js';
 import { decodeRawJson } from '../sources/shared/json-lines-source.js';
 
@@ -83,12 +83,6 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
   const fromMs = ctx.window?.from?.getTime();
   const toMs = ctx.window?.to?.getTime();
   const timer = ctx.timer;
-  /** Adds the time since `since` to `stage` and returns now; only called when a timer is set. */
-  const lap = (stage: PreparationStage, since: number): number => {
-    const now = performance.now();
-    timer!.add(stage, now - since);
-    return now;
-  };
 
   return (inputs, where) => {
     const requests: EnrichRequest[] = [];
@@ -107,7 +101,7 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       let record: JsonObject;
       if (typeof input === 'string') {
         const decoded = decode(input);
-        if (timer) t = lap('decode', t);
+        if (timer) t = lap(timer, 'decode', t);
         if (typeof decoded === 'string') {
           const at = where[item];
           unit.deadLetters.push({ item, stage: 'decode', reason: at ? `${at}: ${decoded}` : decoded });
@@ -118,7 +112,7 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
         record = input;
       }
       const result = mapper.map(record);
-      if (timer) t = lap('map', t);
+      if (timer) t = lap(timer, 'map', t);
       if (result.kind === 'invalid') {
         unit.deadLetters.push({ item, stage: 'map', reason: result.reason });
         continue;
@@ -143,28 +137,22 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       const holder = retryCountHolder(event);
       if (holder) holder.retryCount = 0;
       const errors = firstErrors(validators, event);
-      if (timer) t = lap('validate', t);
+      if (timer) t = lap(timer, 'validate', t);
       if (errors) {
         unit.invalid.push({ item, request, id: event._id, errors });
         continue;
       }
       events.ledgers.push(ledgerEntryFor(event, sourceKey, sinkName));
-      let json: string;
-      let retryAt = -1;
-      if (holder) {
-        holder.retryCount = placeholder;
-        json = JSON.stringify(event);
-        retryAt = json.indexOf(quoted);
-      } else {
-        json = JSON.stringify(event);
-      }
+      if (holder) holder.retryCount = placeholder;
+      const json = JSON.stringify(event);
+      const retryAt = holder ? json.indexOf(quoted) : -1;
       events.item.push(item);
       events.request.push(request);
       events.id.push(event._id);
       events.eventType.push(event.eventType);
       events.json.push(json);
       events.retryAt.push(retryAt);
-      if (timer) lap('serialise', t);
+      if (timer) lap(timer, 'serialise', t);
     }
     unit.requests = JSON.stringify(requests);
     return unit;

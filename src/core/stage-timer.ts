@@ -15,6 +15,13 @@ export interface StageTimer {
   add(stage: TimedStage, ms: number): void;
 }
 
+/** Adds the time since `since` (a `performance.now()`) to `stage`; returns now, the start of the next stage. */
+export function lap(timer: StageTimer, stage: TimedStage, since: number): number {
+  const now = performance.now();
+  timer.add(stage, now - since);
+  return now;
+}
+
 let processStageTimer: StageTimer | undefined;
 
 /** Sets (or clears) the stage timer every later run of this process reports to (benchmarks). */
