@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ConfiguredSource, MappingSettings } from '../config/load.js';
-import type { Source } from './types.js';
+import type { Source, TimeWindow } from './types.js';
 import { unitPreparation, type PrepareContext, type PreparedUnit, type UnitInput } from './prepare-unit.js';
 import { compiledWorkerScript } from '../util/worker-script.js';
 import type { StageTimer, TimedStage } from './stage-timer.js';
@@ -22,7 +22,6 @@ export interface UnitPreparer {
    * thread prepares; the mapping thread needs a few queued to never wait.
    */
   readonly unitsAhead: number;
-  close(): Promise<void>;
 }
 
 /** The preparation context of a run's source: decoded with its decodeRaw, mapped with its mapper. */
@@ -38,7 +37,6 @@ export function inlinePreparer(ctx: PrepareContext): UnitPreparer {
     mapperStats: async () => ctx.mapper.stats?.() ?? {},
     unitsOnThread: () => 0,
     unitsAhead: 1,
-    close: async () => undefined,
   };
 }
 
@@ -51,8 +49,7 @@ export interface MapThreadSpec {
   mapping: MappingSettings;
   tenantSchema?: string;
   sinkName: string;
-  /** The run's time window, in epoch milliseconds. */
-  window?: { from?: number; to?: number };
+  window?: TimeWindow;
   /** Time the preparation stages (benchmarks); the totals go to MapThread's timer with each source's counters. */
   timeStages?: boolean;
 }
@@ -133,7 +130,6 @@ export class MapThread {
       },
       unitsOnThread: () => unitsOnThread,
       unitsAhead: UNITS_AHEAD_OF_THREAD,
-      close: () => inline.close(),
     };
   }
 

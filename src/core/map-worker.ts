@@ -13,10 +13,7 @@ import { StageTotals } from './stage-timer.js';
 const spec = workerData as MapThreadSpec;
 const port = parentPort!;
 const validators = buildValidators(spec.tenantSchema ? { tenantSchema: spec.tenantSchema } : {});
-const window = spec.window && {
-  ...(spec.window.from !== undefined ? { from: new Date(spec.window.from) } : {}),
-  ...(spec.window.to !== undefined ? { to: new Date(spec.window.to) } : {}),
-};
+const window = spec.window; // its Dates survive the structured clone
 let timer = spec.timeStages ? new StageTotals() : undefined;
 let current: { mapper: Mapper; prepare: (inputs: UnitInput[], where: Array<string | undefined>) => PreparedUnit } | undefined;
 

@@ -37,8 +37,11 @@ export interface PipelineOptions {
   store: StateStore;
   /** Where enrichment and unit commits run (default: on this thread, through `store`). */
   unitStore?: UnitStore;
-  /** Where units are decoded, mapped, validated and serialised (default: on this thread, with `mapper` and `validators`). */
-  preparer?: UnitPreparer;
+  /**
+   * Units are decoded, mapped, validated and serialised on this thread, with `mapper` and `validators`; this moves them
+   * elsewhere (run.ts: to the run's mapping thread), given the preparer on this thread.
+   */
+  movePreparation?: (here: UnitPreparer) => UnitPreparer;
   log: Logger;
   signal?: AbortSignal;
   window?: TimeWindow;
@@ -150,18 +153,17 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
   const { source, sourceKey, sink, store, log, runId } = options;
   const unitStore = options.unitStore ?? inlineUnitStore(store);
   const timer = options.stageTimer ?? currentStageTimer();
-  const preparer =
-    options.preparer ??
-    inlinePreparer(
-      preparationOf(source, {
-        mapper: options.mapper,
-        validators: options.validators,
-        ...(options.window ? { window: options.window } : {}),
-        sourceKey,
-        sinkName: sink.name,
-        ...(timer ? { timer } : {}),
-      }),
-    );
+  const here = inlinePreparer(
+    preparationOf(source, {
+      mapper: options.mapper,
+      validators: options.validators,
+      ...(options.window ? { window: options.window } : {}),
+      sourceKey,
+      sinkName: sink.name,
+      ...(timer ? { timer } : {}),
+    }),
+  );
+  const preparer = options.movePreparation?.(here) ?? here;
   const started = Date.now();
   const summary = emptySummary(runId, sourceKey, sink.name);
   const maxPending = Math.max(1, sink.maxPendingSends ?? 1);

@@ -10,7 +10,7 @@ import { createSource } from '../sources/index.js';
 import { createSink, type SinkConfig } from '../sinks/index.js';
 import { buildValidators, mapperFor, runMappingSettings } from './stages.js';
 import { emptySummary, runPipeline, totalDeadLettered, type RunSummary } from './pipeline.js';
-import { inlinePreparer, MapThread, preparationOf, type MapThreadSpec } from './map-thread.js';
+import { MapThread, type MapThreadSpec, type UnitPreparer } from './map-thread.js';
 import { currentStageTimer } from './stage-timer.js';
 import { lowMemoryRequested } from '../util/heap-growth.js';
 
@@ -77,11 +77,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
       const source = createSource(configured, { baseDir: config.baseDir });
       const sourceKey = configured.id + (options.checkpointSuffix ?? '');
       options.log.info({ source: sourceKey, sink: sink.name, runId }, 'reading source');
-      const timer = currentStageTimer();
-      const window = options.window;
-      const stages = { mapper, validators, sourceKey, sinkName: sink.name, ...(window ? { window } : {}), ...(timer ? { timer } : {}) };
-      const inline = inlinePreparer(preparationOf(source, stages));
-      const preparer = mapThread ? mapThread.preparerFor({ source: configured, sourceKey }, inline) : inline;
+      const thread = mapThread;
       try {
         summaries.push(
           await runPipeline({
@@ -93,7 +89,7 @@ export async function runConnector(config: Config, options: RunOptions): Promise
             sink,
             store,
             unitStore,
-            preparer,
+            ...(thread ? { movePreparation: (here: UnitPreparer) => thread.preparerFor({ source: configured, sourceKey }, here) } : {}),
             log: options.log,
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.window ? { window: options.window } : {}),
@@ -106,7 +102,6 @@ export async function runConnector(config: Config, options: RunOptions): Promise
         if (partial) summaries.push(partial);
         throw error;
       } finally {
-        await preparer.close();
         await source.close?.();
       }
     }
@@ -135,7 +130,7 @@ function mapThreadFor(config: Config, mapping: Config['mapping'], sinkName: stri
     mapping,
     ...(config.tenantSchema ? { tenantSchema: config.tenantSchema } : {}),
     sinkName,
-    ...(window ? { window: { from: window.from?.getTime(), to: window.to?.getTime() } } : {}),
+    ...(window ? { window } : {}),
     timeStages: timer !== undefined,
   };
   return new MapThread(spec, {

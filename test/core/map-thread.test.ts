@@ -129,7 +129,7 @@ describe('the mapping thread', () => {
     const unwindowed = unitPreparation(preparationFor(config).ctx)(sample, []);
     const times = unwindowed.events.json.map((json) => Date.parse((JSON.parse(json) as { timestamp: string }).timestamp)).sort((a, b) => a - b);
     const window = { from: new Date(times[Math.floor(times.length / 3)]!), to: new Date(times[Math.floor((2 * times.length) / 3)]!) };
-    const thread = new MapThread({ baseDir: config.baseDir, mapping: config.mapping, sinkName: 'file', window: { from: window.from.getTime(), to: window.to.getTime() } }, { startAfterUnits: 0 });
+    const thread = new MapThread({ baseDir: config.baseDir, mapping: config.mapping, sinkName: 'file', window }, { startAfterUnits: 0 });
     const reference = unitPreparation({ ...preparationFor(config).ctx, window });
     const threaded = thread.preparerFor({ source: configured, sourceKey: configured.id }, inlinePreparer({ ...preparationFor(config).ctx, window }));
     try {
