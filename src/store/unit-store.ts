@@ -4,10 +4,10 @@
  * validates and sends the next units. SQLite's random-order B-tree writes are the largest cost of a sync; on a worker
  * thread they overlap with everything else instead of adding to it.
  */
-import { Worker } from 'node:worker_threads';
 import type { MessageKey, Outcome } from '../core/types.js';
 import type { StateStore, UnitCommit } from './state.js';
 import { compiledWorkerScript } from '../util/worker-script.js';
+import { WorkerChannel, type ChannelAnswer } from '../util/worker-channel.js';
 
 /** One record of a unit, as enrichment needs it. */
 export type EnrichRequest =
@@ -60,10 +60,7 @@ export function inlineUnitStore(store: StateStore): UnitStore {
 // cost the main thread more than the SQLite work it hands off.
 type WorkerOp = { op: 'enrich'; source: string; requests: string } | { op: 'commit'; unit: string } | { op: 'close' };
 export type WorkerRequest = WorkerOp & { seq: number };
-export type WorkerAnswer =
-  | { seq: number; ok: true; results?: Int32Array }
-  | { seq: number; ok: false; message: string; code?: string }
-  | { seq: 0; ready: true };
+export type WorkerAnswer = ChannelAnswer<{ results?: Int32Array }>;
 
 /**
  * A store working on its own thread with its own connection to the state file. Requests are answered in order;
@@ -74,46 +71,15 @@ export async function threadedUnitStore(statePath: string, store: StateStore): P
   const script = statePath === ':memory:' ? undefined : compiledWorkerScript(import.meta.url, 'unit-store-worker.js', 'store');
   if (!script) return inlineUnitStore(store);
   // The thread keeps almost nothing alive (prepared statements); a small young generation keeps its memory small.
-  const worker = new Worker(script, { workerData: { statePath }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  const waiting = new Map<number, { resolve: (value: Int32Array | undefined) => void; reject: (error: Error) => void }>();
-  let failure: Error | undefined;
-  const failAll = (error: Error) => {
-    failure ??= error;
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
-  };
-  await new Promise<void>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (m: WorkerAnswer) => ('ready' in m ? resolve() : reject(new Error('unit store worker: unexpected first message'))));
-  });
-  worker.on('message', (answer: WorkerAnswer) => {
-    if ('ready' in answer) return;
-    const w = waiting.get(answer.seq);
-    if (!w) return;
-    waiting.delete(answer.seq);
-    if (waiting.size === 0) worker.unref(); // an idle worker does not keep the process alive
-    if (answer.ok) w.resolve(answer.results);
-    else w.reject(Object.assign(new Error(answer.message), answer.code ? { code: answer.code } : {}));
-  });
-  worker.on('error', (error: unknown) => failAll(error instanceof Error ? error : new Error(String(error))));
-  worker.on('exit', (code) => failAll(new Error(`the state worker thread stopped (exit code ${code})`)));
-  let seq = 0;
-  const call = (request: WorkerOp): Promise<Int32Array | undefined> => {
-    if (failure) return Promise.reject(failure);
-    const message: WorkerRequest = { ...request, seq: ++seq };
-    return new Promise((resolve, reject) => {
-      waiting.set(message.seq, { resolve, reject });
-      worker.ref(); // a request in flight keeps the process alive until it is answered
-      worker.postMessage(message);
-    });
-  };
+  const options = { workerData: { statePath }, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
+  const channel = new WorkerChannel<WorkerOp, { results?: Int32Array }>(script, options, 'state worker');
+  await channel.ready;
   return {
-    enrich: async (source, requests) => decodeResults((await call({ op: 'enrich', source, requests }))!),
-    commit: async (unit) => void (await call({ op: 'commit', unit: JSON.stringify(unit) })),
+    enrich: async (source, requests) => decodeResults((await channel.call({ op: 'enrich', source, requests })).results!),
+    commit: async (unit) => void (await channel.call({ op: 'commit', unit: JSON.stringify(unit) })),
     close: async () => {
-      if (!failure) await call({ op: 'close' }).catch(() => undefined);
-      failure ??= new Error('the state worker thread was closed');
-      await worker.terminate();
+      if (!channel.failed) await channel.call({ op: 'close' }).catch(() => undefined);
+      await channel.close(new Error('the state worker thread was closed'));
     },
   };
 }
