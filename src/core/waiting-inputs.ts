@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Position } from './types.js';
 import { FatalError } from '../errors.js';
-import { currentProcess, isRunning } from '../util/process-identity.js';
+import { currentProcess, identityFrom, isRunning, startLabel } from '../util/process-identity.js';
 import { RawSpill, type SpillRef } from '../util/raw-spill.js';
 
 export interface WaitingInput {
@@ -55,7 +55,7 @@ export function waitingInputs(dir: string | undefined): WaitingInputs {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     removeOrphans(dir);
     const me = currentProcess();
-    return onDisk(new RawSpill({ dir, prefix: `${SPILL_PREFIX}${me.pid}-${me.start ?? 'x'}-` }));
+    return onDisk(new RawSpill({ dir, prefix: `${SPILL_PREFIX}${me.pid}-${startLabel(me)}-` }));
   } catch (error) {
     throw new FatalError(
       `cannot keep the raw input of events waiting for their verdict in ${dir}: ${error instanceof Error ? error.message : String(error)}; check that the folder (sink.stagingDir) is writable`,
@@ -73,7 +73,6 @@ function removeOrphans(dir: string): void {
     const [pidText, start] = entry.name.slice(SPILL_PREFIX.length).split('-');
     const pid = Number(pidText);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    const owner = { pid, host: hostname(), ...(start && start !== 'x' ? { start } : {}) };
-    if (!isRunning(owner)) rmSync(join(dir, entry.name), { recursive: true, force: true });
+    if (!isRunning(identityFrom(hostname(), pid, start))) rmSync(join(dir, entry.name), { recursive: true, force: true });
   }
 }

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { openDb, type Db } from '../store/db.js';
 import { ConnectorError, errorMessage } from '../errors.js';
-import { currentProcess, isRunning, type ProcessIdentity } from '../util/process-identity.js';
+import { currentProcess, identityFrom, isRunning, startLabel, type ProcessIdentity } from '../util/process-identity.js';
 
 /** The current holder of a lock, as stored. */
 export interface LockHolder {
@@ -54,7 +54,7 @@ export class LockBusyError extends ConnectorError {
  */
 export function newOwnerId(): string {
   const me = currentProcess();
-  return `${me.host}:${me.pid}:${me.start ?? 'x'}-${randomBytes(4).toString('hex')}`;
+  return `${me.host}:${me.pid}:${startLabel(me)}-${randomBytes(4).toString('hex')}`;
 }
 
 function parseOwner(owner: string): ProcessIdentity | undefined {
@@ -63,8 +63,8 @@ function parseOwner(owner: string): ProcessIdentity | undefined {
   const pid = Number(parts[parts.length - 2]);
   const host = parts.slice(0, -2).join(':');
   const last = parts[parts.length - 1]!;
-  const start = last.includes('-') ? last.slice(0, last.indexOf('-')) : 'x'; // owners written before had no start
-  return Number.isInteger(pid) && pid > 0 ? { host, pid, ...(start !== 'x' ? { start } : {}) } : undefined;
+  const start = last.includes('-') ? last.slice(0, last.indexOf('-')) : undefined; // owners written before had no start
+  return Number.isInteger(pid) && pid > 0 ? identityFrom(host, pid, start) : undefined;
 }
 
 /** True when the owner ran on this host and its process no longer exists (crashed, killed): its lease is dead now. */

@@ -31,6 +31,16 @@ export function currentProcess(): ProcessIdentity {
   return { pid: process.pid, host: hostname(), ...(start !== undefined ? { start } : {}) };
 }
 
+/** How a start time is written into names and owner ids: `x` where it is unknown. */
+export function startLabel(identity: ProcessIdentity): string {
+  return identity.start ?? 'x';
+}
+
+/** The identity that a name or owner id describes, its start time as `startLabel` wrote it (or absent). */
+export function identityFrom(host: string, pid: number, start: string | undefined): ProcessIdentity {
+  return { pid, host, ...(start && start !== 'x' ? { start } : {}) };
+}
+
 /** True when that process still runs on this host (a PID now used by another process does not count). */
 export function isRunning(owner: ProcessIdentity): boolean {
   if (owner.host !== hostname()) return false;

@@ -6,7 +6,7 @@ import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSyn
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { currentProcess, isRunning, type ProcessIdentity } from '../../util/process-identity.js';
+import { currentProcess, identityFrom, isRunning, type ProcessIdentity } from '../../util/process-identity.js';
 
 /** One part file of a dataset's batch. */
 export interface StagedFile {
@@ -134,7 +134,7 @@ export function ownedByAnotherLiveProcess(groupDir: string): boolean {
     return false;
   }
   if (typeof owner.pid !== 'number' || typeof owner.host !== 'string' || owner.pid === process.pid) return false;
-  return isRunning({ pid: owner.pid, host: owner.host, ...(typeof owner.start === 'string' ? { start: owner.start } : {}) });
+  return isRunning(identityFrom(owner.host, owner.pid, typeof owner.start === 'string' ? owner.start : undefined));
 }
 
 /** Writes `group.json` atomically (temporary file, fsync, rename). */
