@@ -150,7 +150,8 @@ export class RawSpill {
     this.live--;
     if (segment.live > 0) return;
     if (segment === this.current) {
-      // Nothing in it is needed any more: start it over instead of growing it (one file, rewritten from 0).
+      // Nothing in it is needed any more: drop what is buffered, and if it reached the file, start a new segment
+      // (rotate drops this one) instead of growing a file of dead entries.
       this.buffered = 0;
       if (segment.flushed > 0) this.rotate();
       return;
