@@ -27,9 +27,9 @@ export const BATCH_OVERHEAD_BYTES = BODY_OPEN.length + BODY_CLOSE.length;
  * dataset at construction; each event costs one concatenation and one byte count, never a re-stringify.
  */
 export class EnvelopeEncoder {
-  private readonly prefixes = new Map<string, string>();
-  private readonly prefixBytes = new Map<string, number>();
-  private readonly defaultPrefix: string | undefined;
+  /** The envelope text before `xdmEntity`, and its UTF-8 size, per event type. */
+  private readonly prefixes = new Map<string, Prefix>();
+  private readonly defaultPrefix: Prefix | undefined;
 
   constructor(config: EnvelopeConfig, orgIdFallback?: string) {
     const common = {
@@ -57,10 +57,13 @@ export class EnvelopeEncoder {
     if (json.length < 2 || json.charCodeAt(0) !== 0x7b /* { */) {
       return { ok: false, reason: 'ingest: the serialised event is not a JSON object' };
     }
-    let prefixBytes = this.prefixBytes.get(prefix);
-    if (prefixBytes === undefined) this.prefixBytes.set(prefix, (prefixBytes = Buffer.byteLength(prefix)));
-    return { ok: true, prefix, entity: json, bytes: prefixBytes + Buffer.byteLength(json) + ENVELOPE_SUFFIX.length };
+    return { ok: true, prefix: prefix.text, entity: json, bytes: prefix.bytes + Buffer.byteLength(json) + ENVELOPE_SUFFIX.length };
   }
+}
+
+interface Prefix {
+  text: string;
+  bytes: number;
 }
 
 const ENVELOPE_SUFFIX = '}}';
@@ -70,14 +73,15 @@ export function envelopeText(envelope: EncodedEnvelope): string {
   return envelope.prefix + envelope.entity + ENVELOPE_SUFFIX;
 }
 
-function envelopePrefix(t: { imsOrgId: string | undefined; flowId: string | undefined; sourceName: string; datasetId: string; schemaRef: SchemaRefConfig }): string {
+function envelopePrefix(t: { imsOrgId: string | undefined; flowId: string | undefined; sourceName: string; datasetId: string; schemaRef: SchemaRefConfig }): Prefix {
   const schemaRef =
     typeof t.schemaRef === 'string'
       ? { id: t.schemaRef, contentType: XDM_FULL_CONTENT_TYPE }
       : { id: t.schemaRef.id, contentType: t.schemaRef.contentType ?? XDM_FULL_CONTENT_TYPE };
   // Keys in the order Adobe documents; undefined members are dropped by JSON.stringify.
   const header = { schemaRef, imsOrgId: t.imsOrgId, datasetId: t.datasetId, flowId: t.flowId, source: { name: t.sourceName } };
-  return `{"header":${JSON.stringify(header)},"body":{"xdmMeta":${JSON.stringify({ schemaRef })},"xdmEntity":`;
+  const text = `{"header":${JSON.stringify(header)},"body":{"xdmMeta":${JSON.stringify({ schemaRef })},"xdmEntity":`;
+  return { text, bytes: Buffer.byteLength(text) };
 }
 
 /**
