@@ -83,6 +83,12 @@ async function* readExport(path: string, config: CrisisworksSourceConfig, ctx: S
   let layout: HeaderLayout | undefined;
   // Each raw row is stored with the header line before it, so a dead letter can be decoded again on its own.
   let headerRaw = '';
+  /** Takes the header row (from the head of the file on a resumed read, else the first row parsed). */
+  const useHeader = (found: HeaderLayout, raw: string) => {
+    layout = found;
+    headerRaw = ensureNewline(text(raw));
+    if (!found.ok) ctx.log.warn({ stream: path }, `crisisworks export: ${found.reason}`);
+  };
   let row = 0;
   let skipUpTo = resumeAt?.row ?? 0;
   // Added to csv-parse's line numbers (which count from the start of the parsed input) to give lines of the file.
@@ -92,9 +98,7 @@ async function* readExport(path: string, config: CrisisworksSourceConfig, ctx: S
   if (resumeAt && 'offset' in resumeAt && byteOffsets) {
     const header = readHeadHeader(head, dialect, windows1252);
     if (header && resumeAt.offset >= header.end) {
-      layout = resolveHeader(header.fields.map(text), config.columns);
-      headerRaw = ensureNewline(text(header.raw));
-      if (!layout.ok) ctx.log.warn({ stream: path }, `crisisworks export: ${layout.reason}`);
+      useHeader(resolveHeader(header.fields.map(text), config.columns), header.raw);
       start = resumeAt.offset;
       row = resumeAt.row;
       skipUpTo = 0;
@@ -131,9 +135,9 @@ async function* readExport(path: string, config: CrisisworksSourceConfig, ctx: S
     for (let i = 0; i < pending.length; i++) {
       const entry = pending[i]!;
       if (layout === undefined) {
-        layout = 'fields' in entry ? resolveHeader(entry.fields.map(text), config.columns) : { ok: false, width: 0, reason: `the header row is unreadable: ${entry.error}` };
-        headerRaw = ensureNewline(text(entry.raw));
-        if (!layout.ok) ctx.log.warn({ stream: path }, `crisisworks export: ${layout.reason}`);
+        const found: HeaderLayout =
+          'fields' in entry ? resolveHeader(entry.fields.map(text), config.columns) : { ok: false, width: 0, reason: `the header row is unreadable: ${entry.error}` };
+        useHeader(found, entry.raw);
         continue;
       }
       if ('fields' in entry && isBlankRow(entry.fields)) continue;
