@@ -136,7 +136,7 @@ export const adobeBatchConfigSchema = {
       },
     },
     stagingDir: { type: 'string', minLength: 1, default: DEFAULT_STAGING_DIR, description: 'Folder for part files and resumable batch state.' },
-    maxBatchRecords: int(1, 25_000, 'Records per batch (the run keeps ~1 KB per event of unsettled batches in memory).'),
+    maxBatchRecords: int(1, 25_000, 'Records per batch (the run keeps ~265 B per event of unsettled batches in memory).'),
     maxBatchBytes: int(1024, 1024 ** 3, 'Bytes per batch (all part files).'),
     maxFileBytes: int(1024, 64 * 1024 ** 2, 'A new part file is started above this size.'),
     maxPutBytes: int(1, MAX_PUT_BYTES, 'Files up to this size go in one PUT; larger ones in chunks (Adobe: 256 MB).', MAX_PUT_BYTES),
