@@ -38,7 +38,7 @@ const LOW_MEMORY_SEMI_SPACE_MB = 8;
 
 /**
  * True when the process was started with the low-memory setting (a semi-space of at most 8 MB, in its arguments or
- * NODE_OPTIONS). Runs then keep mapping on the main thread: the mapping thread's own heap costs ~50 MB.
+ * NODE_OPTIONS). Runs then keep mapping on the main thread: the mapping thread's own heap costs ~60 MB.
  */
 export function lowMemoryRequested(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
   const args = [...execArgv, ...nodeOptions.split(/\s+/)];
