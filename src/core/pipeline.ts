@@ -21,10 +21,11 @@ import type {
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { inlineUnitStore, type EnrichResult, type UnitStore } from '../store/unit-store.js';
 import { inlinePreparer, preparationOf, type UnitPreparer } from './map-thread.js';
-import { withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
+import { sizeWithRetryCount, withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
 import { currentStageTimer, lap, type StageTimer } from './stage-timer.js';
 import { waitingInputs, type KeptInput } from './waiting-inputs.js';
 import { redact } from '../redact.js';
+import { oversizeProblem } from '../validate/index.js';
 
 export interface PipelineOptions {
   runId: number;
@@ -239,6 +240,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       deadLetter(unit, 'validate', raw, reason, position, { errors: invalid.errors, eventId: invalid.id });
     }
     const events = prepared.events;
+    const nearSizeLimit = new Map(prepared.nearSizeLimit.map((near) => [near.event, near]));
     const outbound: OutboundEvent[] = [];
     for (let k = 0; k < events.id.length; k++) {
       const id = events.id[k]!;
@@ -248,6 +250,13 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         continue;
       }
       const { retryCount } = answer;
+      const near = nearSizeLimit.get(k);
+      if (near && sizeWithRetryCount(near.bytes, retryCount) > near.limit) {
+        const { raw, position } = items[events.item[k]!]!;
+        const problem = oversizeProblem(sizeWithRetryCount(near.bytes, retryCount), near.limit);
+        deadLetter(unit, 'validate', raw, `the mapped XDM event is invalid: ${problem}`, position, { errors: [problem], eventId: id });
+        continue;
+      }
       // An object, not text: a batch backfill keeps ~75,000 of them waiting, and an object shares its strings.
       const ledger = events.ledgers[k]!;
       if (ledger.retryCount !== undefined) ledger.retryCount = retryCount;

@@ -5,9 +5,9 @@
  *
  * retryCount comes from the message history (state thread), which is asked only afterwards. The event is validated
  * with retryCount 0 (any retryCount is a valid integer) and serialised with a placeholder where the number goes; the
- * pipeline writes the real number there. One known deviation: the 10 KB size check counts retryCount as one digit, so
- * an event within a few bytes of the limit with a retryCount ≥ 10 is refused by Adobe at ingestion (and dead-lettered
- * at stage `ingest`) instead of at validation.
+ * pipeline writes the real number there. The size limit is checked with the one digit of 0; an event so close to the
+ * limit that a longer retryCount could cross it is listed in `nearSizeLimit`, and the pipeline checks it again once it
+ * knows the number.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventValidator, JsonObject, Mapper, Stage, TimeWindow, XdmEvent } from './types.js';
@@ -55,6 +55,8 @@ export interface PreparedUnit {
   deadLetters: EarlyDeadLetter[];
   /** Reasons of the records not sent by design (not an outcome, outside the time window). */
   skipped: string[];
+  /** Events (index into `events`) within a few bytes of the validators' size limit: `bytes` is their size with retryCount 0. */
+  nearSizeLimit: Array<{ event: number; bytes: number; limit: number }>;
 }
 
 /** Everything preparation needs; built once per run (or once per mapping thread). */
@@ -83,6 +85,7 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
   const fromMs = ctx.window?.from?.getTime();
   const toMs = ctx.window?.to?.getTime();
   const timer = ctx.timer;
+  const sizeLimit = smallestSizeLimit(validators);
 
   return (inputs, where) => {
     const requests: EnrichRequest[] = [];
@@ -92,6 +95,7 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       invalid: [],
       deadLetters: [],
       skipped: [],
+      nearSizeLimit: [],
     };
     const { events } = unit;
     for (let item = 0; item < inputs.length; item++) {
@@ -146,6 +150,11 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       if (holder) holder.retryCount = placeholder;
       const json = JSON.stringify(event);
       const retryAt = holder ? json.indexOf(quoted) : -1;
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only events that long are measured.
+      if (retryAt >= 0 && sizeLimit !== undefined && 3 * (json.length - RETRY_PLACEHOLDER_LENGTH) + MAX_RETRY_DIGITS > sizeLimit) {
+        const bytes = Buffer.byteLength(json) - RETRY_PLACEHOLDER_LENGTH + 1;
+        if (bytes - 1 + MAX_RETRY_DIGITS > sizeLimit) unit.nearSizeLimit.push({ event: events.id.length, bytes, limit: sizeLimit });
+      }
       events.item.push(item);
       events.request.push(request);
       events.id.push(event._id);
@@ -157,6 +166,19 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
     unit.requests = JSON.stringify(requests);
     return unit;
   };
+}
+
+/** Digits of the largest retryCount a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER). */
+const MAX_RETRY_DIGITS = 16;
+
+function smallestSizeLimit(validators: EventValidator[]): number | undefined {
+  const limits = validators.flatMap((v) => (v.maxEventBytes === undefined ? [] : [v.maxEventBytes]));
+  return limits.length > 0 ? Math.min(...limits) : undefined;
+}
+
+/** Size in UTF-8 bytes of an event listed in `nearSizeLimit` once `retryCount` is written in. */
+export function sizeWithRetryCount(bytesWithZero: number, retryCount: number): number {
+  return bytesWithZero - 1 + String(retryCount).length;
 }
 
 /** The event's JSON text with its retryCount written in. */

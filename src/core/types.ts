@@ -122,6 +122,8 @@ export type ValidationErrors = string[] | null;
 
 export interface EventValidator {
   validate(event: XdmEvent): ValidationErrors;
+  /** The largest serialised event (UTF-8 bytes) this validator accepts, when it checks sizes. */
+  readonly maxEventBytes?: number;
 }
 
 /**

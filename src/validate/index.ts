@@ -197,6 +197,11 @@ export function formatAjvErrors(errors: readonly ErrorObject[], skipPaths?: Read
   return lines;
 }
 
+/** The error line of an event whose serialised size is over the limit. */
+export function oversizeProblem(bytes: number, maxBytes: number): string {
+  return `/: event is ${bytes} bytes serialised, over Profile's ExperienceEvent limit of ${maxBytes} bytes`;
+}
+
 /**
  * Builds a validator for short-form XDM events. The schema is compiled once; valid events take the fast path
  * (first-error AJV + one walk), failures are re-run with all errors to explain them.
@@ -209,6 +214,7 @@ export function createValidator(options: ValidatorOptions = {}): EventValidator 
   let thorough: ValidateFunction | undefined; // compiled on the first invalid event
 
   return {
+    maxEventBytes: maxBytes,
     validate(event: XdmEvent): ValidationErrors {
       const scan: Scan = { problems: [], flagged: new Set(), bytes: 0 };
       walk(event, [], scan);
@@ -220,9 +226,7 @@ export function createValidator(options: ValidatorOptions = {}): EventValidator 
         } catch (err) {
           scan.problems.push(`/: cannot be serialised to JSON (${redact(String(err))})`);
         }
-        if (size > maxBytes) {
-          sizeProblem = `/: event is ${size} bytes serialised, over Profile's ExperienceEvent limit of ${maxBytes} bytes`;
-        }
+        if (size > maxBytes) sizeProblem = oversizeProblem(size, maxBytes);
       }
       if (fast(event) && scan.problems.length === 0 && sizeProblem === undefined) return null;
       const lines = [...scan.problems];
