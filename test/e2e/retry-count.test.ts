@@ -26,6 +26,13 @@ afterAll(() => aep.close());
 const record = (id: string, status: string, hour: string, reason?: string) =>
   JSON.stringify({ id, externalId: `ext-${id}`, channel: 'EMAIL', status, statusTime: `2024-05-10T${hour}:00Z`, destinationEmail: 'someone@example.com', ...(reason ? { reason } : {}) }) + '\n';
 
+/** A sync of one MasStack export into the local AEP, with its own state file. */
+const masstackConfig = (input: string, state: string) =>
+  buildConfig(
+    { state: join(dir, state), sources: [{ type: 'masstack', files: [input] }], adobe: aepLocalAdobe(aep, 'XDMF_RETRY_SECRET'), sink: aepLocalStreamingSink(aep) },
+    { baseDir: dir },
+  );
+
 /** What AEP received: `<message> <status> <hour>` → retryCount of each accepted event. */
 function received(): Record<string, number | undefined> {
   const out: Record<string, number | undefined> = {};
@@ -42,15 +49,7 @@ describe('retryCount from the message history, through sync', () => {
     const input = join(dir, 'masstack.ndjson');
     // Run 1 reads these in this order; the last one arrives late but happened first.
     writeFileSync(input, record('m1', 'DEFERRED', '09:00') + record('m1', 'DEFERRED', '11:00') + record('m1', 'REJECTED', '13:00') + record('m1', 'DEFERRED', '08:00'));
-    const config = buildConfig(
-      {
-        state: join(dir, 'state.db'),
-        sources: [{ type: 'masstack', files: [input] }],
-        adobe: aepLocalAdobe(aep, 'XDMF_RETRY_SECRET'),
-        sink: aepLocalStreamingSink(aep),
-      },
-      { baseDir: dir },
-    );
+    const config = masstackConfig(input, 'state.db');
 
     const first = await runConnector(config, { command: 'sync', log: silentLogger });
     expect(first.exitCode).toBe(0);
@@ -78,15 +77,7 @@ describe('retryCount from the message history, through sync', () => {
 describe('the size limit with the real retryCount', () => {
   it('refuses at validation an event that its retryCount alone takes over 10 KB, and sends one that it takes exactly to the limit', async () => {
     const input = join(dir, 'masstack-large.ndjson');
-    const config = buildConfig(
-      {
-        state: join(dir, 'state-large.db'),
-        sources: [{ type: 'masstack', files: [input] }],
-        adobe: aepLocalAdobe(aep, 'XDMF_RETRY_SECRET'),
-        sink: aepLocalStreamingSink(aep),
-      },
-      { baseDir: dir },
-    );
+    const config = masstackConfig(input, 'state-large.db');
     const mapper = mapperFor(config.sources[0]!, config.mapping);
     /** A DEFERRED record of message `id` at 11:00 whose event, with retryCount 0, is `bytes` long. */
     const sized = (id: string, bytes: number) => {
