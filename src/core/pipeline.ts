@@ -230,14 +230,18 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
     for (const item of items) if (item.kind === 'undecodable') deadLetter(unit, 'decode', item.raw, item.reason, item.position);
     for (const d of prepared.deadLetters) deadLetter(unit, d.stage, items[d.item]!.raw, d.reason, items[d.item]!.position);
     for (const reason of prepared.skipped) skip(reason);
+    /** Dead-letters the event of record `item` that the schema (or, with its retryCount, the size limit) refuses. */
+    const invalidEvent = (item: number, id: string, errors: string[]) => {
+      const { raw, position } = items[item]!;
+      const reason = `the mapped XDM event is invalid: ${errors.slice(0, 3).join('; ')}`;
+      deadLetter(unit, 'validate', raw, reason, position, { errors, eventId: id });
+    };
     for (const invalid of prepared.invalid) {
       if (results[invalid.request]!.sent || inFlight.has(invalid.id)) {
         summary.alreadySent++;
         continue;
       }
-      const { raw, position } = items[invalid.item]!;
-      const reason = `the mapped XDM event is invalid: ${invalid.errors.slice(0, 3).join('; ')}`;
-      deadLetter(unit, 'validate', raw, reason, position, { errors: invalid.errors, eventId: invalid.id });
+      invalidEvent(invalid.item, invalid.id, invalid.errors);
     }
     const events = prepared.events;
     const nearSizeLimit = new Map(prepared.nearSizeLimit.map((near) => [near.event, near]));
@@ -251,10 +255,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       }
       const { retryCount } = answer;
       const near = nearSizeLimit.get(k);
-      if (near && sizeWithRetryCount(near.bytes, retryCount) > near.limit) {
-        const { raw, position } = items[events.item[k]!]!;
-        const problem = oversizeProblem(sizeWithRetryCount(near.bytes, retryCount), near.limit);
-        deadLetter(unit, 'validate', raw, `the mapped XDM event is invalid: ${problem}`, position, { errors: [problem], eventId: id });
+      const bytes = near ? sizeWithRetryCount(near.bytes, retryCount) : 0;
+      if (near && bytes > near.limit) {
+        invalidEvent(events.item[k]!, id, [oversizeProblem(bytes, near.limit)]);
         continue;
       }
       // An object, not text: a batch backfill keeps ~75,000 of them waiting, and an object shares its strings.
