@@ -117,7 +117,7 @@ async function* readExport(path: string, config: CrisisworksSourceConfig, ctx: S
       return undefined;
     },
     on_record: (record, context) => {
-      const fields = (Array.isArray(record) ? record : (record as { record: string[] }).record) as string[];
+      const fields = recordFields(record);
       pending.push({ fields, raw: context.raw ?? '', line: context.lines, end: start + context.bytes });
       return null;
     },
@@ -190,6 +190,11 @@ async function* readExport(path: string, config: CrisisworksSourceConfig, ctx: S
   }
 }
 
+/** The fields of a record as csv-parse's `on_record` receives it (with `raw: true` it may come wrapped). */
+function recordFields(record: unknown): string[] {
+  return (Array.isArray(record) ? record : (record as { record: string[] }).record) as string[];
+}
+
 /** csv-parse options shared by a full read, a resumed read and the header read. */
 function parserOptions(delimiter: string, windows1252: boolean): Options {
   return {
@@ -217,7 +222,7 @@ function readHeadHeader(head: Buffer, dialect: CsvDialect, windows1252: boolean)
     to: 1,
     on_skip: () => undefined,
     on_record: (record, context) => {
-      header ??= { fields: (Array.isArray(record) ? record : (record as { record: string[] }).record) as string[], raw: context.raw ?? '', end: dialect.dataStart + context.bytes };
+      header ??= { fields: recordFields(record), raw: context.raw ?? '', end: dialect.dataStart + context.bytes };
       return null;
     },
   });
