@@ -9,6 +9,7 @@ import { unitPreparation, type PrepareContext, type PreparedUnit, type UnitInput
 import { compiledWorkerScript } from '../util/worker-script.js';
 import { WorkerChannel, type ChannelAnswer } from '../util/worker-channel.js';
 import type { StageTimer, TimedStage } from './stage-timer.js';
+import { errorMessage } from '../errors.js';
 
 export interface UnitPreparer {
   /** Prepares one unit; answers come in call order. `where[i]` prefixes the decode failure of text input i. */
@@ -106,8 +107,7 @@ export class MapThread {
         await this.call({ op: 'configure', source });
         return true;
       } catch (error) {
-        this.options.onStartFailure?.(error instanceof Error ? error : new Error(String(error)));
-        return false;
+        return this.startFailed(error);
       }
     };
     return {
@@ -149,11 +149,16 @@ export class MapThread {
         await this.channel.ready;
         return true;
       } catch (error) {
-        this.options.onStartFailure?.(error instanceof Error ? error : new Error(String(error)));
-        return false;
+        return this.startFailed(error);
       }
     })();
     return this.started;
+  }
+
+  /** Reports why the thread could not start or take a source; the source stays on this thread. */
+  private startFailed(error: unknown): false {
+    this.options.onStartFailure?.(error instanceof Error ? error : new Error(errorMessage(error)));
+    return false;
   }
 
   private call(request: MapThreadOp): Promise<MapThreadResult> {

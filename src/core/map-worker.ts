@@ -9,6 +9,7 @@ import { buildValidators, mapperFor } from './stages.js';
 import type { Mapper } from './types.js';
 import { createSource } from '../sources/index.js';
 import { StageTotals } from './stage-timer.js';
+import { errorMessage } from '../errors.js';
 
 const spec = workerData as MapThreadSpec;
 const port = parentPort!;
@@ -61,7 +62,7 @@ port.on('message', (request: MapThreadRequest) => {
   try {
     port.postMessage(answer(request));
   } catch (error) {
-    port.postMessage({ seq: request.seq, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies MapThreadAnswer);
+    port.postMessage({ seq: request.seq, ok: false, message: errorMessage(error) } satisfies MapThreadAnswer);
   }
 });
 port.postMessage({ seq: 0, ready: true } satisfies MapThreadAnswer);

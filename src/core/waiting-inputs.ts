@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Position } from './types.js';
-import { FatalError } from '../errors.js';
+import { FatalError, errorMessage } from '../errors.js';
 import { currentProcess, identityFrom, isRunning, startLabel } from '../util/process-identity.js';
 import { RawSpill, type SpillRef } from '../util/raw-spill.js';
 
@@ -58,7 +58,7 @@ export function waitingInputs(dir: string | undefined): WaitingInputs {
     return onDisk(new RawSpill({ dir, prefix: `${SPILL_PREFIX}${me.pid}-${startLabel(me)}-` }));
   } catch (error) {
     throw new FatalError(
-      `cannot keep the raw input of events waiting for their verdict in ${dir}: ${error instanceof Error ? error.message : String(error)}; check that the folder (sink.stagingDir) is writable`,
+      `cannot keep the raw input of events waiting for their verdict in ${dir}: ${errorMessage(error)}; check that the folder (sink.stagingDir) is writable`,
     );
   }
 }
