@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { loadMapping } from '../../src/mapping/index.js';
 import { createSource } from '../../src/sources/index.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 import { EnvelopeEncoder, envelopeText } from '../../src/sinks/adobe-streaming/encode.js';
 import { createValidator } from '../../src/validate/index.js';
 import type { SourceConfig } from '../../src/sources/config.js';
@@ -38,7 +39,7 @@ export async function runNaiveCase(spec: CaseSpec): Promise<CaseOutcome> {
           invalid++;
           continue;
         }
-        const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
+        const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JsonBytes.of(JSON.stringify(event)) });
         if (!encoded.ok) continue;
         const res = await fetch(spec.endpoints.dcsUrl, { method: 'POST', headers, body: envelopeText(encoded) });
         await res.arrayBuffer();

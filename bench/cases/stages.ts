@@ -9,6 +9,7 @@ import type { JsonObject, MappedEvent } from '../../src/core/types.js';
 import { ledgerEntryFor, setRetryCount } from '../../src/core/xdm-fields.js';
 import { silentLogger } from '../../src/log.js';
 import { loadMapping } from '../../src/mapping/index.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 import { EnvelopeEncoder } from '../../src/sinks/adobe-streaming/encode.js';
 import type { SourceConfig } from '../../src/sources/config.js';
 import { createSource } from '../../src/sources/index.js';
@@ -73,7 +74,7 @@ export async function runStagesCase(spec: CaseSpec): Promise<CaseOutcome> {
   t = performance.now();
   for (let i = 0; i < mapped.length; i++) {
     const event = mapped[i]!.mapped.event;
-    const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JSON.stringify(event) });
+    const encoded = encoder.encode({ id: event._id, eventType: event.eventType, json: JsonBytes.of(JSON.stringify(event)) });
     if (encoded.ok) envelopeBytes += encoded.bytes;
     ledger[i] = ledgerEntryFor(event, mapped[i]!.source, 'adobe-streaming');
   }

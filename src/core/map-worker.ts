@@ -60,7 +60,9 @@ function answer(request: MapThreadRequest): MapThreadAnswer {
 
 port.on('message', (request: MapThreadRequest) => {
   try {
-    port.postMessage(answer(request));
+    const reply = answer(request);
+    // A unit's event bytes move to the main thread without a copy.
+    port.postMessage(reply, 'unit' in reply && reply.unit ? [reply.unit.events.bytes] : []);
   } catch (error) {
     port.postMessage({ seq: request.seq, ok: false, message: errorMessage(error) } satisfies MapThreadAnswer);
   }

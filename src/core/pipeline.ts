@@ -21,7 +21,7 @@ import type {
 import type { DeadLetterInput, LedgerEntry, StateStore } from '../store/state.js';
 import { inlineUnitStore, type EnrichResult, type UnitStore } from '../store/unit-store.js';
 import { inlinePreparer, preparationOf, type UnitPreparer } from './map-thread.js';
-import { sizeWithRetryCount, withRetryCount, type PreparedUnit, type UnitInput } from './prepare-unit.js';
+import { preparedEvent, type PreparedUnit, type UnitInput } from './prepare-unit.js';
 import { currentStageTimer, lap, type StageTimer } from './stage-timer.js';
 import { waitingInputs, type KeptInput } from './waiting-inputs.js';
 import { redact } from '../redact.js';
@@ -243,8 +243,8 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
       }
       invalidEvent(invalid.item, invalid.id, invalid.errors);
     }
-    const events = prepared.events;
-    const nearSizeLimit = new Map(prepared.nearSizeLimit.map((near) => [near.event, near]));
+    const { events, sizeLimit } = prepared;
+    const bytes = new Uint8Array(events.bytes);
     const outbound: OutboundEvent[] = [];
     for (let k = 0; k < events.id.length; k++) {
       const id = events.id[k]!;
@@ -254,17 +254,16 @@ export async function runPipeline(options: PipelineOptions): Promise<RunSummary>
         continue;
       }
       const { retryCount } = answer;
-      const near = nearSizeLimit.get(k);
-      const bytes = near ? sizeWithRetryCount(near.bytes, retryCount) : 0;
-      if (near && bytes > near.limit) {
-        invalidEvent(events.item[k]!, id, [oversizeProblem(bytes, near.limit)]);
+      const json = preparedEvent(events, bytes, k, retryCount);
+      if (sizeLimit !== undefined && json.byteLength > sizeLimit) {
+        invalidEvent(events.item[k]!, id, [oversizeProblem(json.byteLength, sizeLimit)]);
         continue;
       }
       // An object, not text: a batch backfill keeps ~75,000 of them waiting, and an object shares its strings.
       const ledger = events.ledgers[k]!;
       if (ledger.retryCount !== undefined) ledger.retryCount = retryCount;
       inFlight.add(id);
-      outbound.push({ id, eventType: events.eventType[k]!, json: withRetryCount(events.json[k]!, events.retryAt[k]!, retryCount) });
+      outbound.push({ id, eventType: events.eventType[k]!, json });
       const { raw, position } = items[events.item[k]!]!;
       unit.events.push({ id, ledger, input: waiting.keep(raw, position) });
     }

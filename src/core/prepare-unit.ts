@@ -1,13 +1,13 @@
 /**
  * The per-record work of a unit that needs no state: decode → map → time window → validate → serialise. The same
  * function runs on the pipeline's mapping thread (map-thread.ts) or, for small runs and replays, on the main thread,
- * so both give identical results. Its answer is columns of strings and numbers: cheap to pass between threads.
+ * so both give identical results. Its answer is columns of strings and numbers and one buffer of the events' bytes:
+ * cheap to pass between threads.
  *
  * retryCount comes from the message history (state thread), which is asked only afterwards. The event is validated
- * with retryCount 0 (any retryCount is a valid integer) and serialised with a placeholder where the number goes; the
- * pipeline writes the real number there. The size limit is checked with the one digit of 0; an event so close to the
- * limit that a longer retryCount could cross it is listed in `nearSizeLimit`, and the pipeline checks it again once it
- * knows the number.
+ * with retryCount 0 (any retryCount is a valid integer) and serialised, as UTF-8 bytes into one buffer per unit, with a
+ * placeholder where the number goes; the pipeline writes the real number there (json-bytes.ts). The size limit is
+ * checked with the one digit of 0, and checked again by the pipeline once it knows the number.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventValidator, JsonObject, Mapper, Stage, TimeWindow, XdmEvent } from './types.js';
@@ -16,6 +16,7 @@ import type { LedgerEntry } from '../store/state.js';
 import { lap, type StageTimer } from './stage-timer.js';
 import { ledgerEntryFor, retryCountHolder } from './xdm-fields.js';
 import { decodeRawJson } from '../sources/shared/json-lines-source.js';
+import { JsonBytes } from './json-bytes.js';
 
 /** One input of a unit: a text for the source's decoder, a record the source decoded, or null (undecodable: handled by the pipeline). */
 export type UnitInput = string | JsonObject | null;
@@ -45,8 +46,10 @@ export interface PreparedUnit {
     request: number[];
     id: string[];
     eventType: string[];
-    /** The serialised event; where `retryAt` is ≥ 0 a placeholder of RETRY_PLACEHOLDER_LENGTH characters stands for retryCount. */
-    json: string[];
+    /** The serialised events, UTF-8, one after the other: event k is `[ends[k-1] ?? 0, ends[k])`. Transferred between threads. */
+    bytes: ArrayBuffer;
+    ends: number[];
+    /** Offset in `bytes` of event k's retryCount placeholder (RETRY_PLACEHOLDER_LENGTH bytes), or -1. */
     retryAt: number[];
     /** The events' ledger entries, retryCount 0 where the event has one. */
     ledgers: LedgerEntry[];
@@ -55,8 +58,8 @@ export interface PreparedUnit {
   deadLetters: EarlyDeadLetter[];
   /** Reasons of the records not sent by design (not an outcome, outside the time window). */
   skipped: string[];
-  /** Events (index into `events`) within a few bytes of the validators' size limit: `bytes` is their size with retryCount 0. */
-  nearSizeLimit: Array<{ event: number; bytes: number; limit: number }>;
+  /** The validators' smallest size limit of an event in UTF-8 bytes, to check again with the real retryCount. */
+  sizeLimit?: number;
 }
 
 /** Everything preparation needs; built once per run (or once per mapping thread). */
@@ -73,31 +76,30 @@ export interface PrepareContext {
   timer?: StageTimer;
 }
 
-/** The placeholder's length in the JSON text: a quoted 34-character string no input can contain by chance. */
-export const RETRY_PLACEHOLDER_LENGTH = 36;
-
 /** Returns the function that prepares one unit. `where[i]` prefixes the decode failure of text input i (`line 17`). */
 export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], where: Array<string | undefined>) => PreparedUnit {
   const { mapper, validators, sourceKey, sinkName } = ctx;
   const decode = ctx.decode ?? ((raw: string) => decodeRawJson(raw));
   const placeholder = `rc${randomBytes(16).toString('hex')}`;
-  const quoted = JSON.stringify(placeholder);
+  const quoted = Buffer.from(JSON.stringify(placeholder));
   const fromMs = ctx.window?.from?.getTime();
   const toMs = ctx.window?.to?.getTime();
   const timer = ctx.timer;
   const sizeLimit = smallestSizeLimit(validators);
+  let scratch: Buffer = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 
   return (inputs, where) => {
     const requests: EnrichRequest[] = [];
     const unit: PreparedUnit = {
       requests: '',
-      events: { item: [], request: [], id: [], eventType: [], json: [], retryAt: [], ledgers: [] },
+      events: { item: [], request: [], id: [], eventType: [], bytes: EMPTY, ends: [], retryAt: [], ledgers: [] },
       invalid: [],
       deadLetters: [],
       skipped: [],
-      nearSizeLimit: [],
+      ...(sizeLimit !== undefined ? { sizeLimit } : {}),
     };
     const { events } = unit;
+    let at = 0;
     for (let item = 0; item < inputs.length; item++) {
       const input = inputs[item];
       if (input === null || input === undefined) continue;
@@ -149,41 +151,44 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
       events.ledgers.push(ledgerEntryFor(event, sourceKey, sinkName));
       if (holder) holder.retryCount = placeholder;
       const json = JSON.stringify(event);
-      const retryAt = holder ? json.indexOf(quoted) : -1;
-      // UTF-8 takes at most 3 bytes per UTF-16 unit: only events that long are measured.
-      if (retryAt >= 0 && sizeLimit !== undefined && 3 * (json.length - RETRY_PLACEHOLDER_LENGTH) + MAX_RETRY_DIGITS > sizeLimit) {
-        const bytes = Buffer.byteLength(json) - RETRY_PLACEHOLDER_LENGTH + 1;
-        if (bytes - 1 + MAX_RETRY_DIGITS > sizeLimit) unit.nearSizeLimit.push({ event: events.id.length, bytes, limit: sizeLimit });
-      }
+      // UTF-8 takes at most 3 bytes per UTF-16 unit.
+      if (scratch.length - at < 3 * json.length) scratch = grown(scratch, at, 3 * json.length);
+      const start = at;
+      at += scratch.write(json, at);
       events.item.push(item);
       events.request.push(request);
       events.id.push(event._id);
       events.eventType.push(event.eventType);
-      events.json.push(json);
-      events.retryAt.push(retryAt);
+      events.ends.push(at);
+      // The first match is this event's own: it holds the placeholder.
+      events.retryAt.push(holder ? scratch.indexOf(quoted, start) : -1);
       if (timer) lap(timer, 'serialise', t);
     }
     unit.requests = JSON.stringify(requests);
+    events.bytes = new Uint8Array(scratch.subarray(0, at)).buffer;
     return unit;
   };
 }
 
-/** Digits of the largest retryCount a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER). */
-const MAX_RETRY_DIGITS = 16;
+/** The scratch buffer's first size; it grows to the largest unit's events. */
+const SCRATCH_BYTES = 1 << 20;
+const EMPTY = new ArrayBuffer(0);
+
+/** A larger copy of the first `used` bytes of `buffer`, with at least `needed` bytes free. */
+function grown(buffer: Buffer, used: number, needed: number): Buffer {
+  const larger = Buffer.allocUnsafeSlow(Math.max(2 * buffer.length, used + needed));
+  buffer.copy(larger, 0, 0, used);
+  return larger;
+}
 
 function smallestSizeLimit(validators: EventValidator[]): number | undefined {
   const limits = validators.flatMap((v) => (v.maxEventBytes === undefined ? [] : [v.maxEventBytes]));
   return limits.length > 0 ? Math.min(...limits) : undefined;
 }
 
-/** Size in UTF-8 bytes of an event listed in `nearSizeLimit` once `retryCount` is written in. */
-export function sizeWithRetryCount(bytesWithZero: number, retryCount: number): number {
-  return bytesWithZero - 1 + String(retryCount).length;
-}
-
-/** The event's JSON text with its retryCount written in. */
-export function withRetryCount(json: string, retryAt: number, retryCount: number): string {
-  return retryAt < 0 ? json : json.slice(0, retryAt) + retryCount + json.slice(retryAt + RETRY_PLACEHOLDER_LENGTH);
+/** Event k of a prepared unit, with its retryCount written in. */
+export function preparedEvent(events: PreparedUnit['events'], bytes: Uint8Array, k: number, retryCount: number): JsonBytes {
+  return new JsonBytes(bytes, k === 0 ? 0 : events.ends[k - 1]!, events.ends[k]!, events.retryAt[k]!, retryCount);
 }
 
 /** Readable errors of the first validator that rejects the event, or undefined. */

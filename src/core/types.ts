@@ -1,5 +1,6 @@
 /** The contracts every source, mapping, validator and sink implements; the pipeline wires them together. */
 import type { Logger } from 'pino';
+import type { JsonBytes } from './json-bytes.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 export interface JsonObject {
@@ -127,13 +128,13 @@ export interface EventValidator {
 }
 
 /**
- * An event ready for a sink; `json` is the serialised entity, built once. The event object itself is not kept: units
- * wait for Adobe's answer for a while, and the text is a fraction of the object graph's memory.
+ * An event ready for a sink; `json` is the serialised entity as UTF-8 bytes, built once. The event object itself is
+ * not kept: units wait for Adobe's answer for a while, and the bytes are a fraction of the object graph's memory.
  */
 export interface OutboundEvent {
   id: string;
   eventType: string;
-  json: string;
+  json: JsonBytes;
 }
 
 /** The sink's verdict on one event. Accepted events are committed to the ledger; rejected ones dead-lettered. */

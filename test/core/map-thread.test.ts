@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buildConfig, type Config } from '../../src/config/load.js';
 import { inlinePreparer, MapThread, preparationOf, type MapThreadSpec } from '../../src/core/map-thread.js';
-import { RETRY_PLACEHOLDER_LENGTH, unitPreparation, withRetryCount, type PreparedUnit, type UnitInput } from '../../src/core/prepare-unit.js';
+import { preparedEvent, unitPreparation, type PreparedUnit, type UnitInput } from '../../src/core/prepare-unit.js';
+import { RETRY_PLACEHOLDER_LENGTH } from '../../src/core/json-bytes.js';
 import { runConnector } from '../../src/core/run.js';
 import { buildValidators, mapperFor } from '../../src/core/stages.js';
 import { createSource } from '../../src/sources/index.js';
@@ -34,10 +35,16 @@ function preparationFor(config: Config) {
   };
 }
 
+/** The JSON texts of a prepared unit's events, with retryCount n written in. */
+function eventTexts(unit: PreparedUnit, n: number): string[] {
+  const bytes = new Uint8Array(unit.events.bytes);
+  return unit.events.id.map((_, k) => preparedEvent(unit.events, bytes, k, n).toString());
+}
+
 /** A prepared unit with retryCount n written into every event: comparable across threads (the placeholders differ). */
 function settled(unit: PreparedUnit, n: number) {
-  const { json, retryAt, ...columns } = unit.events;
-  return { ...unit, events: { ...columns, json: json.map((text, i) => JSON.parse(withRetryCount(text, retryAt[i]!, n)) as unknown) } };
+  const { bytes, ends, retryAt, ...columns } = unit.events;
+  return { ...unit, events: { ...columns, json: eventTexts(unit, n).map((text) => JSON.parse(text) as unknown) } };
 }
 
 describe('unit preparation', () => {
@@ -46,14 +53,19 @@ describe('unit preparation', () => {
     const unit = prepare(sample, sample.map((_, i) => `line ${i + 1}`));
     expect(unit.events.id.length).toBeGreaterThan(10);
     let outcomes = 0;
-    unit.events.json.forEach((json, i) => {
+    const bytes = Buffer.from(unit.events.bytes);
+    eventTexts(unit, 42).forEach((json, i) => {
       const at = unit.events.retryAt[i]!;
-      const event = JSON.parse(withRetryCount(json, at, 42)) as { _experience: { customerJourneyManagement: { messageDeliveryfeedback?: { retryCount: number } } } };
+      const event = JSON.parse(json) as { _experience: { customerJourneyManagement: { messageDeliveryfeedback?: { retryCount: number } } } };
       const feedback = event._experience.customerJourneyManagement.messageDeliveryfeedback;
       if (at < 0) return expect(feedback).toBeUndefined();
       outcomes++;
-      expect(json.slice(at, at + RETRY_PLACEHOLDER_LENGTH)).toMatch(/^"rc[0-9a-f]{32}"$/);
-      expect(json.indexOf(json.slice(at, at + RETRY_PLACEHOLDER_LENGTH), at + 1)).toBe(-1);
+      const placeholder = bytes.subarray(at, at + RETRY_PLACEHOLDER_LENGTH);
+      expect(placeholder.toString('latin1')).toMatch(/^"rc[0-9a-f]{32}"$/);
+      // Once in its event: the event's own placeholder is the first match after the event's start.
+      const start = i === 0 ? 0 : unit.events.ends[i - 1]!;
+      expect(bytes.indexOf(placeholder, start)).toBe(at);
+      expect(bytes.subarray(0, unit.events.ends[i]!).indexOf(placeholder, at + 1)).toBe(-1);
       expect(feedback!.retryCount).toBe(42);
     });
     expect(outcomes).toBeGreaterThan(0);
@@ -127,7 +139,7 @@ describe('the mapping thread', () => {
     const config = ovoConfig();
     const { configured } = preparationFor(config);
     const unwindowed = unitPreparation(preparationFor(config).ctx)(sample, []);
-    const times = unwindowed.events.json.map((json) => Date.parse((JSON.parse(json) as { timestamp: string }).timestamp)).sort((a, b) => a - b);
+    const times = eventTexts(unwindowed, 0).map((json) => Date.parse((JSON.parse(json) as { timestamp: string }).timestamp)).sort((a, b) => a - b);
     const window = { from: new Date(times[Math.floor(times.length / 3)]!), to: new Date(times[Math.floor((2 * times.length) / 3)]!) };
     const thread = new MapThread({ baseDir: config.baseDir, mapping: config.mapping, sinkName: 'file', window }, { startAfterUnits: 0 });
     const reference = unitPreparation({ ...preparationFor(config).ctx, window });

@@ -8,6 +8,7 @@ import type { OutboundEvent, XdmEvent } from '../../src/core/types.js';
 import { AdobeStreamingSink } from '../../src/sinks/adobe-streaming/index.js';
 import { captureLogger, virtualClock } from './helpers.js';
 import { aepLocalAuth } from '../helpers/aep-local-config.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 let counter = 0;
@@ -15,7 +16,7 @@ let counter = 0;
 function events(n: number): OutboundEvent[] {
   return Array.from({ length: n }, () => {
     const event = { ...template, _id: `aimd-${counter++}` } as XdmEvent;
-    return { id: event._id, eventType: 'message.feedback', json: JSON.stringify(event) };
+    return { id: event._id, eventType: 'message.feedback', json: JsonBytes.of(JSON.stringify(event)) };
   });
 }
 

@@ -18,6 +18,7 @@ import { aepLocalAuth, aepLocalEventTypes } from '../helpers/aep-local-config.js
 import { startRecordingProxy, type RecordedExchange, type RecordingProxy } from '../helpers/recording-proxy.js';
 import { tempDir } from '../helpers/temp.js';
 import { virtualClock, type VirtualClock } from './helpers.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
@@ -28,7 +29,7 @@ function makeEvents(n: number, { prefix, pad }: { prefix: string; pad: number })
     const event = structuredClone(template) as XdmEvent & { _experience: { customerJourneyManagement: { messageDeliveryfeedback: { messageFailure: { reason: string } } } } };
     event._id = `${prefix}-${i}`;
     event._experience.customerJourneyManagement.messageDeliveryfeedback.messageFailure.reason = reason;
-    return { id: event._id, eventType: event.eventType, json: JSON.stringify(event) };
+    return { id: event._id, eventType: event.eventType, json: JsonBytes.of(JSON.stringify(event)) };
   });
 }
 

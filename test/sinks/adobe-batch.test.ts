@@ -15,11 +15,12 @@ import { buildConfig } from '../../src/config/load.js';
 import { tempDir } from '../helpers/temp.js';
 import { virtualClock, type VirtualClock } from './helpers.js';
 import { aepLocalEventTypes, aepLocalAuth } from '../helpers/aep-local-config.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
 function outbound(event: XdmEvent): OutboundEvent {
-  return { id: event._id, eventType: event.eventType, event, json: JSON.stringify(event) };
+  return { id: event._id, eventType: event.eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
 }
 
 /** Valid events built from the golden fixture, with distinct ids. */

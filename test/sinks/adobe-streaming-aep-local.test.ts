@@ -9,6 +9,7 @@ import { AdobeStreamingSink, type AdobeStreamingConfig } from '../../src/sinks/a
 import type { AdobeAuthConfig } from '../../src/adobe/ims.js';
 import { captureLogger, virtualClock } from './helpers.js';
 import { aepLocalRoutedSink, aepLocalAuth } from '../helpers/aep-local-config.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
@@ -16,7 +17,7 @@ const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bou
 function validEvents(n: number, prefix: string, eventType = 'message.feedback'): OutboundEvent[] {
   return Array.from({ length: n }, (_, i) => {
     const event = { ...template, _id: `${prefix}-${i}`, eventType } as XdmEvent;
-    return { id: event._id, eventType, event, json: JSON.stringify(event) };
+    return { id: event._id, eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
   });
 }
 
@@ -60,7 +61,7 @@ describe('adobe-streaming sink against the local AEP imitation', () => {
   it('dead-letters events AEP finds invalid with its message, and delivers the rest', async () => {
     const events = validEvents(5, 'mix');
     const broken = { ...events[2]!.event, timestamp: 'yesterday' } as XdmEvent;
-    events[2] = { ...events[2]!, event: broken, json: JSON.stringify(broken) };
+    events[2] = { ...events[2]!, event: broken, json: JsonBytes.of(JSON.stringify(broken)) };
     aep.setFaults({ rejectIdPattern: '^mix-4$' });
     const results = await makeSink().send(events);
     expect(results.map((r) => r.kind)).toEqual(['accepted', 'accepted', 'rejected', 'accepted', 'rejected']);

@@ -7,6 +7,7 @@ import { ImsTokenProvider } from '../../src/adobe/ims.js';
 import type { Delivery } from '../../src/core/types.js';
 import { acceptAll, startScriptedServer, type RecordedRequest, type ScriptedServer } from '../helpers/scripted-server.js';
 import { captureLogger, makeEvents, messagesOf, virtualClock, type VirtualClock } from './helpers.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 const SECRET = 'p8e-StreamingSinkSecret-42';
 const SCHEMA = 'https://ns.adobe.com/acme/schemas/feedback';
@@ -87,7 +88,7 @@ describe('adobe-streaming sink: requests', () => {
 
   it('embeds each pre-serialised entity verbatim instead of re-serialising it', async () => {
     const [event] = makeEvents(1);
-    event!.json = '{ "_id" : "evt-0",  "timestamp":"2025-01-02T03:04:05Z", "eventType":"message.feedback" }';
+    event!.json = JsonBytes.of('{ "_id" : "evt-0",  "timestamp":"2025-01-02T03:04:05Z", "eventType":"message.feedback" }');
     await makeSink().send([event!]);
     expect(dcsRequests()[0]!.body).toContain(`"xdmEntity":${event!.json}}}`);
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BATCH_OVERHEAD_BYTES, BodyBuffers, EnvelopeEncoder, batchBytes, envelopeText, fitsAlone, planBatches, writeBatchBody } from '../../src/sinks/adobe-streaming/index.js';
 import { makeEvents } from './helpers.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 describe('EnvelopeEncoder', () => {
   it('produces the envelope Adobe documents, with the entity spliced in as is', () => {
@@ -29,7 +30,7 @@ describe('EnvelopeEncoder', () => {
 
   it('counts bytes, not characters, for non-ASCII entities', () => {
     const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
-    const event = { id: 'x', eventType: 'message.feedback', event: { _id: 'x', timestamp: 't', eventType: 'message.feedback' }, json: '{"_id":"x","r":"ünïcødé ✉"}' };
+    const event = { id: 'x', eventType: 'message.feedback', event: { _id: 'x', timestamp: 't', eventType: 'message.feedback' }, json: JsonBytes.of('{"_id":"x","r":"ünïcødé ✉"}') };
     const result = encoder.encode(event);
     if (!result.ok) throw new Error(result.reason);
     expect(result.bytes).toBe(Buffer.byteLength(envelopeText(result)));
@@ -38,7 +39,7 @@ describe('EnvelopeEncoder', () => {
 
   it('rejects an entity that is not a serialised object', () => {
     const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
-    const event = { ...makeEvents(1)[0]!, json: '' };
+    const event = { ...makeEvents(1)[0]!, json: JsonBytes.of('') };
     expect(encoder.encode(event)).toEqual({ ok: false, reason: 'ingest: the serialised event is not a JSON object' });
   });
 });
@@ -48,7 +49,7 @@ describe('batch planning', () => {
     const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
     const entities = ['{"a":1}', '{"b":"é ✉"}', '{}'];
     const envelopes = entities.map((json, i) => {
-      const result = encoder.encode({ id: `${i}`, eventType: 'message.feedback', json });
+      const result = encoder.encode({ id: `${i}`, eventType: 'message.feedback', json: JsonBytes.of(json) });
       if (!result.ok) throw new Error(result.reason);
       return result;
     });
@@ -62,7 +63,7 @@ describe('batch planning', () => {
   it('writes a body over a reused buffer without leaving bytes of the longer body before it', () => {
     const encoder = new EnvelopeEncoder({ datasetId: 'ds', schemaRef: 's' });
     const encode = (json: string) => {
-      const result = encoder.encode({ id: 'x', eventType: 'message.feedback', json });
+      const result = encoder.encode({ id: 'x', eventType: 'message.feedback', json: JsonBytes.of(json) });
       if (!result.ok) throw new Error(result.reason);
       return result;
     };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { OutboundEvent } from '../../src/core/types.js';
 import { createLogger } from '../../src/log.js';
 import type { SinkClock } from '../../src/sinks/adobe-streaming/index.js';
+import { JsonBytes } from '../../src/core/json-bytes.js';
 
 /** Builds outbound events; `pad` adds that many characters to each entity. */
 export function makeEvents(n: number, options: { eventType?: string; pad?: number | ((i: number) => number); prefix?: string } = {}): OutboundEvent[] {
@@ -16,7 +17,7 @@ export function makeEvents(n: number, options: { eventType?: string; pad?: numbe
       eventType,
       ...(pad > 0 ? { note: 'x'.repeat(pad) } : {}),
     };
-    return { id: event._id, eventType, event, json: JSON.stringify(event) };
+    return { id: event._id, eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
   });
 }
 

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Delivery, OutboundEvent, Sink } from '../../core/types.js';
+import type { JsonBytes } from '../../core/json-bytes.js';
 import { ConfigError, errorMessage } from '../../errors.js';
 import { AdobeHttpClient, type PlatformIdentity } from '../../adobe/http.js';
 import { ImsTokenProvider, type AdobeAuthConfig, type TokenProvider } from '../../adobe/ims.js';
@@ -94,7 +95,7 @@ interface Staged {
   /** Its place in the `send` call. */
   index: number;
   id: string;
-  json: string;
+  json: JsonBytes;
   /** UTF-8 bytes of its line (the JSON text and a newline). */
   bytes: number;
   datasetId: string;
@@ -209,7 +210,7 @@ export class AdobeBatchSink implements Sink {
         waits.push(this.answerFrom(earlier.group.done, earlier.datasetId, event.id, index, results));
         continue;
       }
-      staged.push({ index, id: event.id, json: event.json, bytes: Buffer.byteLength(event.json) + 1, datasetId: target.datasetId });
+      staged.push({ index, id: event.id, json: event.json, bytes: event.json.byteLength + 1, datasetId: target.datasetId });
     }
     if (staged.length > 0) {
       try {
@@ -277,7 +278,7 @@ export class AdobeBatchSink implements Sink {
           group.writers.set(datasetId, writer);
           group.ids.set(datasetId, []);
         }
-        writer.append(list.map((e) => e.json + '\n'), list.map((e) => e.bytes));
+        writer.append(list.map((e) => e.json));
         const ids = group.ids.get(datasetId)!;
         for (const e of list) ids.push(e.id);
       }

@@ -6,6 +6,7 @@ import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSyn
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
+import { jsonLines, type ByteSource } from '../../core/json-bytes.js';
 import { currentProcess, identityFrom, isRunning, type ProcessIdentity } from '../../util/process-identity.js';
 
 /** One part file of a dataset's batch. */
@@ -78,23 +79,22 @@ export class PartWriter {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Writes lines (each already ending in `\n`) with their byte sizes. */
-  append(lines: readonly string[], sizes: readonly number[]): void {
-    let chunk = '';
-    for (let i = 0; i < lines.length; i++) {
-      const size = sizes[i]!;
+  /** Writes the events, one line each. */
+  append(events: readonly ByteSource[]): void {
+    let from = 0;
+    for (let i = 0; i < events.length; i++) {
+      const size = events[i]!.byteLength + 1;
       if (!this.current || (this.current.bytes > 0 && this.current.bytes + size > this.maxFileBytes)) {
-        if (chunk) this.write(chunk);
-        chunk = '';
+        if (i > from) this.write(jsonLines(events.slice(from, i)));
+        from = i;
         this.rotate();
       }
-      chunk += lines[i];
       this.current!.bytes += size;
       this.current!.records++;
       this.part.bytes += size;
       this.part.records++;
     }
-    if (chunk) this.write(chunk);
+    if (events.length > from) this.write(jsonLines(events.slice(from)));
   }
 
   /** Flushes the open file to disk and closes it. */
@@ -105,8 +105,8 @@ export class PartWriter {
     this.fd = undefined;
   }
 
-  private write(text: string): void {
-    writeSync(this.fd!, text);
+  private write(lines: Buffer): void {
+    for (let at = 0; at < lines.length; ) at += writeSync(this.fd!, lines, at);
   }
 
   private rotate(): void {

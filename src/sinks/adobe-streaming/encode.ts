@@ -1,16 +1,18 @@
 /**
  * Builds DCS XDM envelopes around the pre-serialised entity and batch bodies from them; plans batches. An envelope is
- * kept as its two texts (the per-dataset prefix and the entity) and written straight into a reused body buffer: no
- * per-envelope Buffer, no 1 MB string, no 1 MB Buffer per request. Request bodies live as long as the request, long
- * enough to be promoted to V8's old space, so fresh ones piled up as ~70 MB of garbage between full collections.
+ * kept as its two parts (the per-dataset prefix and the entity's bytes) and written straight into a reused body
+ * buffer: no per-envelope Buffer, no 1 MB string, no 1 MB Buffer per request. Request bodies live as long as the
+ * request, long enough to be promoted to V8's old space, so fresh ones piled up as ~70 MB of garbage between full
+ * collections.
  */
+import type { JsonBytes } from '../../core/json-bytes.js';
 import type { OutboundEvent } from '../../core/types.js';
 import { XDM_FULL_CONTENT_TYPE, type EnvelopeConfig, type SchemaRefConfig } from './config.js';
 
-/** An envelope ready to send: its text as prefix + entity + `}}`, and its size in UTF-8 bytes. */
+/** An envelope ready to send: prefix + entity + `}}`, and its size in UTF-8 bytes. */
 export interface EncodedEnvelope {
-  prefix: string;
-  entity: string;
+  prefix: Buffer;
+  entity: JsonBytes;
   bytes: number;
 }
 
@@ -27,9 +29,9 @@ export const BATCH_OVERHEAD_BYTES = BODY_OPEN.length + BODY_CLOSE.length;
  * dataset at construction; each event costs one concatenation and one byte count, never a re-stringify.
  */
 export class EnvelopeEncoder {
-  /** The envelope text before `xdmEntity`, and its UTF-8 size, per event type. */
-  private readonly prefixes = new Map<string, Prefix>();
-  private readonly defaultPrefix: Prefix | undefined;
+  /** The envelope text before `xdmEntity`, UTF-8, per event type. */
+  private readonly prefixes = new Map<string, Buffer>();
+  private readonly defaultPrefix: Buffer | undefined;
 
   constructor(config: EnvelopeConfig, orgIdFallback?: string) {
     const common = {
@@ -54,34 +56,35 @@ export class EnvelopeEncoder {
       };
     }
     const json = event.json;
-    if (json.length < 2 || json.charCodeAt(0) !== 0x7b /* { */) {
-      return { ok: false, reason: 'ingest: the serialised event is not a JSON object' };
-    }
-    return { ok: true, prefix: prefix.text, entity: json, bytes: prefix.bytes + Buffer.byteLength(json) + ENVELOPE_SUFFIX.length };
+    if (!json.isObject) return { ok: false, reason: 'ingest: the serialised event is not a JSON object' };
+    return { ok: true, prefix, entity: json, bytes: prefix.length + json.byteLength + ENVELOPE_SUFFIX.length };
   }
-}
-
-interface Prefix {
-  text: string;
-  bytes: number;
 }
 
 const ENVELOPE_SUFFIX = '}}';
 
 /** The envelope as one JSON text. */
 export function envelopeText(envelope: EncodedEnvelope): string {
-  return envelope.prefix + envelope.entity + ENVELOPE_SUFFIX;
+  const out = Buffer.allocUnsafe(envelope.bytes);
+  writeEnvelope(envelope, out, 0);
+  return out.toString('utf8');
 }
 
-function envelopePrefix(t: { imsOrgId: string | undefined; flowId: string | undefined; sourceName: string; datasetId: string; schemaRef: SchemaRefConfig }): Prefix {
+/** Writes the envelope into `into` at `at` (envelope.bytes free); returns the offset after it. */
+export function writeEnvelope(envelope: EncodedEnvelope, into: Buffer, at: number): number {
+  into.set(envelope.prefix, at);
+  at = envelope.entity.writeTo(into, at + envelope.prefix.length);
+  return at + into.write(ENVELOPE_SUFFIX, at, 'latin1');
+}
+
+function envelopePrefix(t: { imsOrgId: string | undefined; flowId: string | undefined; sourceName: string; datasetId: string; schemaRef: SchemaRefConfig }): Buffer {
   const schemaRef =
     typeof t.schemaRef === 'string'
       ? { id: t.schemaRef, contentType: XDM_FULL_CONTENT_TYPE }
       : { id: t.schemaRef.id, contentType: t.schemaRef.contentType ?? XDM_FULL_CONTENT_TYPE };
   // Keys in the order Adobe documents; undefined members are dropped by JSON.stringify.
   const header = { schemaRef, imsOrgId: t.imsOrgId, datasetId: t.datasetId, flowId: t.flowId, source: { name: t.sourceName } };
-  const text = `{"header":${JSON.stringify(header)},"body":{"xdmMeta":${JSON.stringify({ schemaRef })},"xdmEntity":`;
-  return { text, bytes: Buffer.byteLength(text) };
+  return Buffer.from(`{"header":${JSON.stringify(header)},"body":{"xdmMeta":${JSON.stringify({ schemaRef })},"xdmEntity":`);
 }
 
 /**
@@ -92,9 +95,7 @@ export function writeBatchBody(envelopes: readonly EncodedEnvelope[], into: Buff
   let at = into.write(BODY_OPEN, 0, 'latin1');
   envelopes.forEach((envelope, i) => {
     if (i > 0) at += into.write(',', at, 'latin1');
-    at += into.write(envelope.prefix, at, 'utf8');
-    at += into.write(envelope.entity, at, 'utf8');
-    at += into.write(ENVELOPE_SUFFIX, at, 'latin1');
+    at = writeEnvelope(envelope, into, at);
   });
   return at + into.write(BODY_CLOSE, at, 'latin1');
 }

@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import type { Delivery, OutboundEvent, Sink } from '../../core/types.js';
 import { FatalError } from '../../errors.js';
 import { checkRouting, envelopeConfigProperties, type EnvelopeConfig } from '../adobe-streaming/config.js';
-import { EnvelopeEncoder, envelopeText } from '../adobe-streaming/encode.js';
+import { EnvelopeEncoder, writeEnvelope } from '../adobe-streaming/encode.js';
+import { jsonLines, type ByteSource } from '../../core/json-bytes.js';
 
 /** Writes NDJSON to a file instead of sending. */
 export interface FileSinkConfig {
@@ -62,7 +63,7 @@ export class FileSink implements Sink {
 
   async send(events: OutboundEvent[]): Promise<Delivery[]> {
     const results: Delivery[] = [];
-    const out: string[] = [];
+    const out: ByteSource[] = [];
     for (const event of events) {
       if (!this.encoder) {
         out.push(event.json);
@@ -71,17 +72,17 @@ export class FileSink implements Sink {
       }
       const encoded = this.encoder.encode(event);
       if (encoded.ok) {
-        out.push(envelopeText(encoded));
+        out.push({ byteLength: encoded.bytes, writeTo: (into, at) => writeEnvelope(encoded, into, at) });
         results.push({ kind: 'accepted' });
       } else {
         results.push({ kind: 'rejected', reason: encoded.reason });
       }
     }
     if (out.length > 0) {
-      const text = out.join('\n') + '\n';
-      await this.write(text);
+      const lines = jsonLines(out);
+      await this.write(lines);
       this.lines += out.length;
-      this.bytes += Buffer.byteLength(text);
+      this.bytes += lines.length;
     }
     return results;
   }
@@ -105,7 +106,7 @@ export class FileSink implements Sink {
     return { linesWritten: this.lines, bytesWritten: this.bytes, path: this.config.path };
   }
 
-  private write(text: string): Promise<void> {
+  private write(lines: Buffer): Promise<void> {
     const next = this.tail.then(async () => {
       this.handle ??= mkdir(dirname(this.config.path), { recursive: true }).then(() => open(this.config.path, 'a'));
       let handle: FileHandle;
@@ -116,7 +117,7 @@ export class FileSink implements Sink {
         throw new FatalError(`file sink: cannot open ${this.config.path} for appending (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path and permissions`);
       }
       try {
-        await handle.appendFile(text, 'utf8');
+        await handle.appendFile(lines);
       } catch (error) {
         throw new FatalError(`file sink: cannot write to ${this.config.path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check free space and permissions`);
       }
