@@ -7,6 +7,7 @@ import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
 import { buildConfig } from '../../src/config/load.js';
 import { runConnector } from '../../src/core/run.js';
 import { mapperFor } from '../../src/core/stages.js';
+import type { JsonObject } from '../../src/core/types.js';
 import { openDb } from '../../src/store/db.js';
 import { StateStore } from '../../src/store/state.js';
 import { MAX_EVENT_BYTES } from '../../src/validate/index.js';
@@ -82,7 +83,7 @@ describe('the size limit with the real retryCount', () => {
     /** A DEFERRED record of message `id` at 11:00 whose event, with retryCount 0, is `bytes` long. */
     const sized = (id: string, bytes: number) => {
       const size = (reason: string) => {
-        const result = mapper.map(JSON.parse(record(id, 'DEFERRED', '11', reason)) as Record<string, unknown>);
+        const result = mapper.map(JSON.parse(record(id, 'DEFERRED', '11', reason)) as JsonObject);
         if (result.kind !== 'event') throw new Error(`not mapped: ${result.kind}`);
         (result.mapped.event._experience as any).customerJourneyManagement.messageDeliveryfeedback.retryCount = 0;
         return Buffer.byteLength(JSON.stringify(result.mapped.event));

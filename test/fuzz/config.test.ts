@@ -99,9 +99,9 @@ function mutate(doc: { [key: string]: Json }, m: { walk: number[]; op: Mutation[
   let target: { [key: string]: Json } | Json[] = copy;
   const path: string[] = [];
   for (let depth = 0; depth < m.walk.length; depth++) {
-    const keys = Array.isArray(target) ? target.map((_, i) => String(i)) : Object.keys(target);
+    const keys: string[] = Array.isArray(target) ? target.map((_, i) => String(i)) : Object.keys(target);
     if (keys.length === 0) break;
-    const key = keys[m.walk[depth]! % keys.length]!;
+    const key: string = keys[m.walk[depth]! % keys.length]!;
     path.push(key);
     const next: Json | undefined = (target as Record<string, Json>)[key];
     if (depth === m.walk.length - 1 || next === null || typeof next !== 'object') {

@@ -3,7 +3,7 @@
  * that (like kafkajs) restart from the committed offset after a rebalance, eachBatch delivery, commits, pause/resume,
  * rebalances and crashes on demand.
  */
-import type { Batch, Consumer, ConsumerRunConfig, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { Batch, Consumer, ConsumerRunConfig, EachBatchPayload, InstrumentationEvent, KafkaMessage } from 'kafkajs';
 
 const EVENTS = {
   HEARTBEAT: 'consumer.heartbeat',
@@ -43,13 +43,12 @@ export class FakeCluster {
     for (const m of messages) {
       log.push({
         key: m.key === undefined ? null : Buffer.from(m.key),
-        value: m.value === null ? null : Buffer.isBuffer(m.value) ? m.value : Buffer.from(m.value),
+        value: m.value === null ? null : Buffer.from(m.value),
         timestamp: String(Date.now()),
         attributes: 0,
         offset: String(log.length),
-        size: 0,
         headers: {},
-      } as KafkaMessage);
+      });
     }
     this.logs.set(key, log);
   }
@@ -59,7 +58,8 @@ export class FakeCluster {
   }
 }
 
-type Listener = (event: { id: number; type: string; timestamp: number; payload: unknown }) => void;
+// `any`: one listener type serves every overload of Consumer.on, each with its own payload.
+type Listener = (event: InstrumentationEvent<any>) => void;
 
 export class FakeConsumer implements Consumer {
   readonly events = EVENTS as unknown as Consumer['events'];
@@ -180,7 +180,7 @@ export class FakeConsumer implements Consumer {
   }
 
   private emit(type: string, payload: unknown): void {
-    for (const listener of this.listeners.get(type) ?? []) listener({ id: 0, type, timestamp: Date.now(), payload });
+    for (const listener of this.listeners.get(type) ?? []) listener({ id: '0', type, timestamp: Date.now(), payload });
   }
 
   private async fetchLoop(): Promise<void> {

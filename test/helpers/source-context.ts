@@ -1,5 +1,5 @@
 /** A SourceContext for tests (checkpoints in a Map) and helpers to drain a Source. */
-import type { Position, Source, SourceContext, SourceItem, TimeWindow } from '../../src/core/types.js';
+import type { DecodedItem, Position, Source, SourceContext, SourceItem, TimeWindow } from '../../src/core/types.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import pino from 'pino';
 
@@ -41,6 +41,14 @@ export async function drain(source: Source, ctx: TestContext, limit = Infinity):
     }
   }
   return out;
+}
+
+/** The items of a source read with decoding (the default): records and undecodable ones, never undecoded text. */
+export function decodedOnly(items: SourceItem[]): DecodedItem[] {
+  return items.map((item) => {
+    if (item.kind === 'text') throw new Error(`undecoded text at ${item.where}: the source was read with deferDecoding`);
+    return item;
+  });
 }
 
 export function records(items: SourceItem[]): Array<Record<string, unknown>> {

@@ -8,7 +8,7 @@ import { loadMapping, validateMapping, validateMappingFile } from '../../src/map
 import { createSource } from '../../src/sources/index.js';
 import { createValidator } from '../../src/validate/index.js';
 import { builtPath } from '../helpers/built.js';
-import { drain, testContext } from '../helpers/source-context.js';
+import { decodedOnly, drain, testContext } from '../helpers/source-context.js';
 import { tempDir } from './helpers.js';
 
 const EXAMPLE = join(import.meta.dirname, '..', 'fixtures', 'mappings', 'acme-sms');
@@ -20,7 +20,7 @@ async function mapExample(): Promise<MapResult[]> {
   const items = await drain(source, testContext());
   await source.close?.();
   const mapper = loadMapping(MAPPING, { source: 'acme-sms' });
-  return items.map((item) => (item.kind === 'record' ? mapper.map(item.record) : { kind: 'invalid', reason: item.reason }));
+  return decodedOnly(items).map((item) => (item.kind === 'record' ? mapper.map(item.record) : { kind: 'invalid', reason: item.reason }));
 }
 
 describe('the AcmeSMS example', () => {

@@ -2,9 +2,9 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AepLocal } from '../../src/aep-local/types.js';
-import { crashCli, type CrashCli } from '../helpers/crash-harness.js';
+import { crashCli, type ChildRun as CliRun, type CrashCli as Cli } from '../helpers/crash-harness.js';
 
-export type { ChildRun as CliRun, CrashCli as Cli } from '../helpers/crash-harness.js';
+export type { CliRun, Cli };
 
 /** Writes `count` OVO unified feedback records (every one an outcome: Pending → sent, Delivered → delivered). */
 export function ovoRecords(count: number, options: { prefix?: string; day?: (i: number) => number; month?: number } = {}): string {
@@ -29,7 +29,7 @@ export function ovoRecords(count: number, options: { prefix?: string; day?: (i: 
 }
 
 /** Creates a folder with an input file, a mapping copy and a config sending to `aep` through the streaming sink. */
-export function makeCli(dir: string, aep: AepLocal, input: string, sinkOverrides: Record<string, unknown> = {}): CrashCli {
+export function makeCli(dir: string, aep: AepLocal, input: string, sinkOverrides: Record<string, unknown> = {}): Cli {
   return crashCli(dir, aep, input, { maxBatchEvents: 50, backoffBaseMs: 20, backoffMaxMs: 200, ...sinkOverrides });
 }
 

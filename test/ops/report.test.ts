@@ -126,8 +126,18 @@ describe('HTML report', () => {
     await page.goto(url);
     await page.waitForSelector('body[data-rendered]');
     const charts = await page.evaluate(() => {
-      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { labels: string[]; datasets: Array<{ label: string; data: number[] }> } } | undefined } };
-      return [...document.querySelectorAll<HTMLCanvasElement>('canvas[data-chart]')].map((canvas) => {
+      // Runs in the page: the little of the DOM it uses, typed here (the tests are compiled without the DOM library).
+      interface Canvas {
+        width: number;
+        height: number;
+        dataset: Record<string, string | undefined>;
+        getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+      }
+      const w = globalThis as unknown as {
+        Chart: { getChart(c: Canvas): { data: { labels: string[]; datasets: Array<{ label: string; data: number[] }> } } | undefined };
+        document: { querySelectorAll(selector: string): Iterable<Canvas> };
+      };
+      return [...w.document.querySelectorAll('canvas[data-chart]')].map((canvas) => {
         const chart = w.Chart.getChart(canvas);
         const ctx = canvas.getContext('2d')!;
         const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;

@@ -20,7 +20,7 @@ import { JsonBytes } from '../../src/core/json-bytes.js';
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
 function outbound(event: XdmEvent): OutboundEvent {
-  return { id: event._id, eventType: event.eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
+  return { id: event._id, eventType: event.eventType, json: JsonBytes.of(JSON.stringify(event)) };
 }
 
 /** Valid events built from the golden fixture, with distinct ids. */

@@ -2,23 +2,19 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAepLocal, type AepLocal } from '../../src/aep-local/index.js';
-import type { OutboundEvent, XdmEvent } from '../../src/core/types.js';
+import type { XdmEvent } from '../../src/core/types.js';
 import { AuthError, FatalError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { AdobeStreamingSink, type AdobeStreamingConfig } from '../../src/sinks/adobe-streaming/index.js';
 import type { AdobeAuthConfig } from '../../src/adobe/ims.js';
-import { captureLogger, virtualClock } from './helpers.js';
+import { captureLogger, testEvent, virtualClock, type TestEvent } from './helpers.js';
 import { aepLocalRoutedSink, aepLocalAuth } from '../helpers/aep-local-config.js';
-import { JsonBytes } from '../../src/core/json-bytes.js';
 
 const template = JSON.parse(readFileSync(new URL('../fixtures/xdm/email-hard-bounce.json', import.meta.url), 'utf8')) as XdmEvent;
 
 /** Valid message.feedback (or message.tracking) events built from the golden fixture, with distinct ids. */
-function validEvents(n: number, prefix: string, eventType = 'message.feedback'): OutboundEvent[] {
-  return Array.from({ length: n }, (_, i) => {
-    const event = { ...template, _id: `${prefix}-${i}`, eventType } as XdmEvent;
-    return { id: event._id, eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
-  });
+function validEvents(n: number, prefix: string, eventType = 'message.feedback'): TestEvent[] {
+  return Array.from({ length: n }, (_, i) => testEvent({ ...template, _id: `${prefix}-${i}`, eventType } as XdmEvent));
 }
 
 let aep: AepLocal;
@@ -61,7 +57,7 @@ describe('adobe-streaming sink against the local AEP imitation', () => {
   it('dead-letters events AEP finds invalid with its message, and delivers the rest', async () => {
     const events = validEvents(5, 'mix');
     const broken = { ...events[2]!.event, timestamp: 'yesterday' } as XdmEvent;
-    events[2] = { ...events[2]!, event: broken, json: JsonBytes.of(JSON.stringify(broken)) };
+    events[2] = testEvent(broken);
     aep.setFaults({ rejectIdPattern: '^mix-4$' });
     const results = await makeSink().send(events);
     expect(results.map((r) => r.kind)).toEqual(['accepted', 'accepted', 'rejected', 'accepted', 'rejected']);

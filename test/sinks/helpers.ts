@@ -1,23 +1,30 @@
 /** Shared helpers for the sink tests: events, a virtual clock, a log capture. */
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { OutboundEvent } from '../../src/core/types.js';
+import type { OutboundEvent, XdmEvent } from '../../src/core/types.js';
 import { createLogger } from '../../src/log.js';
 import type { SinkClock } from '../../src/sinks/adobe-streaming/index.js';
 import { JsonBytes } from '../../src/core/json-bytes.js';
 
+/** An outbound event with the object it was serialised from, to compare what a sink sent with it. */
+export type TestEvent = OutboundEvent & { event: XdmEvent };
+
+/** An outbound event of `event`. */
+export function testEvent(event: XdmEvent): TestEvent {
+  return { id: event._id, eventType: event.eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
+}
+
 /** Builds outbound events; `pad` adds that many characters to each entity. */
-export function makeEvents(n: number, options: { eventType?: string; pad?: number | ((i: number) => number); prefix?: string } = {}): OutboundEvent[] {
+export function makeEvents(n: number, options: { eventType?: string; pad?: number | ((i: number) => number); prefix?: string } = {}): TestEvent[] {
   return Array.from({ length: n }, (_, i) => {
     const eventType = options.eventType ?? 'message.feedback';
     const pad = typeof options.pad === 'function' ? options.pad(i) : (options.pad ?? 0);
-    const event = {
+    return testEvent({
       _id: `${options.prefix ?? 'evt'}-${i}`,
       timestamp: '2025-01-02T03:04:05Z',
       eventType,
       ...(pad > 0 ? { note: 'x'.repeat(pad) } : {}),
-    };
-    return { id: event._id, eventType, event, json: JsonBytes.of(JSON.stringify(event)) };
+    });
   });
 }
 

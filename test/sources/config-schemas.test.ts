@@ -1,12 +1,12 @@
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { describe, expect, test } from 'vitest';
 import { createSource, sourceConfigSchemas } from '../../src/sources/index.js';
 import { drain, records, testContext, undecodable } from '../helpers/source-context.js';
 
 function validator() {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false });
-  addFormats(ajv);
+  (addFormatsModule.default ?? addFormatsModule)(ajv);
   return ajv;
 }
 

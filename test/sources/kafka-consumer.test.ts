@@ -5,7 +5,7 @@ import { tagOvoV2KafkaRecord } from '../../src/sources/ovo/index.js';
 import { FakeCluster, FakeConsumer } from '../helpers/fake-kafka-consumer.js';
 import { confluentFrame, OVO_SAMPLES, ovoSchema, wrappedType } from '../helpers/ovo-avro.js';
 import { startSchemaRegistry, type LocalRegistry } from '../helpers/schema-registry.js';
-import { testContext } from '../helpers/source-context.js';
+import { decodedOnly, testContext } from '../helpers/source-context.js';
 
 const TOPIC = 'comms.feedback';
 const json = (commId: string): string => JSON.stringify({ commId, status: 'Delivered', metadata: { eventId: `${commId}-feedback-delivered`, traceToken: 't', createdAt: 1714550400000 } });
@@ -30,7 +30,7 @@ async function readAll(src: KafkaConsumerSource, onBatch?: (batch: SourceItem[],
   return out;
 }
 
-const commIds = (items: SourceItem[]): string[] => items.map((i) => (i.kind === 'record' ? String(i.record.commId) : `!${i.reason}`));
+const commIds = (items: SourceItem[]): string[] => decodedOnly(items).map((i) => (i.kind === 'record' ? String(i.record.commId) : `!${i.reason}`));
 
 describe('the Kafka source over a kafkajs Consumer', () => {
   test('it runs without auto-commit, reads every partition until caught up, and commits nothing by itself', async () => {
