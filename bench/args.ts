@@ -25,6 +25,8 @@ export interface BenchArgs {
   keep: boolean;
   /** Write a V8 CPU profile of every case child into this folder (`node --cpu-prof`). */
   profileDir?: string;
+  /** Rounds of all cases; each case reports its median run and the range (a noisy machine needs several). */
+  repeat: number;
 }
 
 export const USAGE = `npm run bench [-- options]
@@ -38,6 +40,8 @@ export const USAGE = `npm run bench [-- options]
   --aep-validation     let the local AEP imitation validate each event too (default off: Adobe's CPU, not ours)
   --concurrency N      DCS requests in flight (connector max and floor) (default 8)
   --results DIR        where to write <date>.jsonl and latest.md (default bench/results; "" for none)
+  --repeat N           run all cases N times, in alternating rounds; each case reports its median run
+                       (by events/s) with the range, and ratios use the medians (default 1)
   --keep               keep the generated inputs and state databases
   --profile DIR        write a CPU profile (.cpuprofile) of every case child into DIR; summarise one with
                        node dist/bench/profile-summary.js FILE`;
@@ -63,6 +67,7 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
   let resultsDir = defaultResultsDir;
   let keep = false;
   let profileDir: string | undefined;
+  let repeat = 1;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -102,6 +107,9 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
       case '--keep':
         keep = true;
         break;
+      case '--repeat':
+        repeat = count(flag, value(), 1);
+        break;
       case '--profile':
         profileDir = value();
         if (!profileDir) throw new Error('--profile: give a folder');
@@ -125,5 +133,6 @@ export function parseArgs(argv: readonly string[], defaultResultsDir: string): B
     resultsDir,
     keep,
     ...(profileDir ? { profileDir } : {}),
+    repeat,
   };
 }

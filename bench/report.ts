@@ -12,6 +12,23 @@ export interface CaseRun {
   /** Events the imitation accepted during the case. */
   imitationAccepted?: number;
   note?: string;
+  /** With `--repeat`: events/s of every run of the case, in run order (this entry is the median one). */
+  eventsPerSecRuns?: number[];
+}
+
+/**
+ * The run of each case with the median events/s (the lower middle one for an even count), keeping the events/s of
+ * every run. Runs of one case keep their whole result, so the figures of one line all come from the same run.
+ */
+export function medianRuns(runs: readonly CaseRun[]): CaseRun[] {
+  const byName = new Map<string, CaseRun[]>();
+  for (const run of runs) byName.set(run.name, [...(byName.get(run.name) ?? []), run]);
+  return [...byName.values()].map((same) => {
+    if (same.length === 1) return same[0]!;
+    const rate = (run: CaseRun) => run.result.events / run.result.seconds;
+    const sorted = [...same].sort((a, b) => rate(a) - rate(b));
+    return { ...sorted[Math.floor((sorted.length - 1) / 2)]!, eventsPerSecRuns: same.map((run) => round(rate(run))) };
+  });
 }
 
 /** One JSON line of the output. */
@@ -80,6 +97,10 @@ export function buildLines(runs: readonly CaseRun[], context: { machine: Machine
     if (r.details) line.details = r.details;
     if (r.nodeOptions.length > 0) line.nodeOptions = r.nodeOptions;
     if (run.note) line.note = run.note;
+    if (run.eventsPerSecRuns) {
+      const rates = run.eventsPerSecRuns;
+      line.runs = { count: rates.length, eventsPerSec: rates, min: Math.min(...rates), max: Math.max(...rates) };
+    }
     lines.push({ ...line, ...common });
   }
 
@@ -140,12 +161,16 @@ export function markdown(lines: readonly Line[]): string {
   const out: string[] = [];
   out.push(`# xdm-feedback bench — ${String(summary?.date ?? '')}`, '');
   if (m) out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}. Seed ${String(summary?.seed)}. Imitation validates events: ${summary?.aepValidation ? 'yes' : 'no'}.`, '');
-  out.push('| case | records | events | seconds | records/s | events/s | MB/s | peak RSS MB | CPU s | imitation CPU s |');
-  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const repeated = cases.some((l) => l.runs);
+  if (repeated) out.push('Each case ran several times in alternating rounds; its line is the run with the median events/s.', '');
+  out.push(`| case | records | events | seconds | records/s | events/s |${repeated ? ' events/s over the runs |' : ''} MB/s | peak RSS MB | CPU s | imitation CPU s |`);
+  out.push(`|---|---:|---:|---:|---:|---:|${repeated ? '---:|' : ''}---:|---:|---:|---:|`);
   for (const l of cases) {
     const im = l.imitation as { cpuSeconds?: number } | undefined;
+    const runs = l.runs as { count: number; min: number; max: number } | undefined;
+    const range = repeated ? ` ${runs ? `${fmt(runs.min)}–${fmt(runs.max)} (${runs.count} runs)` : ''} |` : '';
     out.push(
-      `| ${l.case} | ${fmt(l.records)} | ${fmt(l.events)} | ${fmt(l.seconds)} | ${fmt(l.recordsPerSec)} | ${fmt(l.eventsPerSec)} | ${fmt(l.mbPerSec)} | ${fmt(l.peakRssMb)} | ${fmt(l.cpuSeconds)} | ${fmt(im?.cpuSeconds)} |`,
+      `| ${l.case} | ${fmt(l.records)} | ${fmt(l.events)} | ${fmt(l.seconds)} | ${fmt(l.recordsPerSec)} | ${fmt(l.eventsPerSec)} |${range} ${fmt(l.mbPerSec)} | ${fmt(l.peakRssMb)} | ${fmt(l.cpuSeconds)} | ${fmt(im?.cpuSeconds)} |`,
     );
   }
   const notes = cases.filter((l) => l.note);

@@ -16,7 +16,7 @@ import type { CaseMessage, CaseResult, CaseSpec } from './case-types.js';
 import { generateInputs, type GeneratedInput } from './generate.js';
 import { nextMessage, type AepChildMessage, type AepEndpoints } from './ipc.js';
 import { machine } from './machine.js';
-import { buildLines, markdown, type CaseRun } from './report.js';
+import { buildLines, markdown, medianRuns, type CaseRun } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
@@ -88,6 +88,7 @@ async function main(args: BenchArgs): Promise<void> {
     say(`running ${name}…`);
     const before = await imitation.usage();
     const result = await runChild({ ...spec, name, endpoints: imitation.endpoints, workDir, concurrency: args.concurrency }, args.profileDir);
+    if (!args.keep) rmSync(workDir, { recursive: true, force: true }); // its state database: ~300 MB at 1M records
     const after = await imitation.usage();
     const imitationCpuSeconds = (after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs) / 1000;
     const imitationAccepted = after.accepted - before.accepted;
@@ -102,43 +103,47 @@ async function main(args: BenchArgs): Promise<void> {
   };
 
   try {
-    if (wants('stages')) {
-      await run('stages', { kind: 'stages', inputs: stageInputs }, 'each stage alone on one core, rates per second');
-    }
-    const envelopesPath = join(work, 'envelopes.ndjson');
-    if (wants('xdm-feedback-file') || wants('floor')) {
-      await run(
-        'xdm-feedback-file',
-        { kind: 'connector', sink: 'file', inputs: full, envelopesPath },
-        'the sync path into the file sink (NDJSON envelopes); its output is what the floor posts',
-        wants('xdm-feedback-file'),
-      );
-    }
-    if (wants('floor')) {
-      await run('floor', { kind: 'floor', inputs: full, envelopesPath }, `the same envelopes pre-built into ≤ 1 MB bodies, posted raw with ${args.concurrency} in flight`);
-    }
-    if (wants('naive')) {
-      await run('naive', { kind: 'naive', inputs: naiveInputs }, `map + validate + one sequential POST per event, on a subset of ${args.naiveRecords.toLocaleString('en-GB')} records`);
-    }
-    if (wants('xdm-feedback')) {
-      const entry = await run('xdm-feedback', { kind: 'connector', sink: 'adobe-streaming', inputs: full }, 'sync: sources → map → enrich → validate → adobe-streaming → SQLite');
-      if (entry.imitationAccepted !== undefined && entry.imitationAccepted !== entry.result.events) {
-        throw new Error(`xdm-feedback: the connector counted ${entry.result.events} events sent but the imitation accepted ${entry.imitationAccepted}`);
+    for (let round = 1; round <= args.repeat; round++) {
+      if (args.repeat > 1) say(`round ${round} of ${args.repeat}`);
+      if (wants('stages')) {
+        await run('stages', { kind: 'stages', inputs: stageInputs }, 'each stage alone on one core, rates per second');
       }
-    }
-    if (wants('xdm-feedback-lean')) {
-      await run(
-        'xdm-feedback-lean',
-        { kind: 'connector', sink: 'adobe-streaming', inputs: full, nodeOptions: [...LOW_MEMORY_NODE_OPTIONS] },
-        `the xdm-feedback case with NODE_OPTIONS=${LOW_MEMORY_NODE_OPTIONS.join(' ')}: a smaller young generation, for less memory`,
-      );
-    }
-    if (wants('xdm-feedback-batch')) {
-      if (hasBatchSink) await run('xdm-feedback-batch', { kind: 'connector', sink: 'adobe-batch', inputs: full }, 'backfill through batch ingestion (adobe-batch sink)');
-      else say('skipping xdm-feedback-batch: the adobe-batch sink is not available yet');
-    }
-    if (wants('memory')) {
-      await run('memory', { kind: 'connector', sink: 'adobe-streaming', inputs: smallInputs }, `the xdm-feedback case on ${args.memoryRecords.toLocaleString('en-GB')} records, for peak RSS growth`);
+      const envelopesPath = join(work, `envelopes-${round}.ndjson`);
+      if (wants('xdm-feedback-file') || wants('floor')) {
+        await run(
+          'xdm-feedback-file',
+          { kind: 'connector', sink: 'file', inputs: full, envelopesPath },
+          'the sync path into the file sink (NDJSON envelopes); its output is what the floor posts',
+          wants('xdm-feedback-file'),
+        );
+      }
+      if (wants('floor')) {
+        await run('floor', { kind: 'floor', inputs: full, envelopesPath }, `the same envelopes pre-built into ≤ 1 MB bodies, posted raw with ${args.concurrency} in flight`);
+      }
+      if (round < args.repeat) rmSync(envelopesPath, { force: true }); // ~1 GB at 1M records
+      if (wants('naive')) {
+        await run('naive', { kind: 'naive', inputs: naiveInputs }, `map + validate + one sequential POST per event, on a subset of ${args.naiveRecords.toLocaleString('en-GB')} records`);
+      }
+      if (wants('xdm-feedback')) {
+        const entry = await run('xdm-feedback', { kind: 'connector', sink: 'adobe-streaming', inputs: full }, 'sync: sources → map → enrich → validate → adobe-streaming → SQLite');
+        if (entry.imitationAccepted !== undefined && entry.imitationAccepted !== entry.result.events) {
+          throw new Error(`xdm-feedback: the connector counted ${entry.result.events} events sent but the imitation accepted ${entry.imitationAccepted}`);
+        }
+      }
+      if (wants('xdm-feedback-lean')) {
+        await run(
+          'xdm-feedback-lean',
+          { kind: 'connector', sink: 'adobe-streaming', inputs: full, nodeOptions: [...LOW_MEMORY_NODE_OPTIONS] },
+          `the xdm-feedback case with NODE_OPTIONS=${LOW_MEMORY_NODE_OPTIONS.join(' ')}: a smaller young generation, for less memory`,
+        );
+      }
+      if (wants('xdm-feedback-batch')) {
+        if (hasBatchSink) await run('xdm-feedback-batch', { kind: 'connector', sink: 'adobe-batch', inputs: full }, 'backfill through batch ingestion (adobe-batch sink)');
+        else say('skipping xdm-feedback-batch: the adobe-batch sink is not available yet');
+      }
+      if (wants('memory')) {
+        await run('memory', { kind: 'connector', sink: 'adobe-streaming', inputs: smallInputs }, `the xdm-feedback case on ${args.memoryRecords.toLocaleString('en-GB')} records, for peak RSS growth`);
+      }
     }
   } finally {
     await imitation.close();
@@ -147,7 +152,7 @@ async function main(args: BenchArgs): Promise<void> {
   }
 
   const date = new Date().toISOString();
-  const lines = buildLines(runs, { machine: machine(), seed: args.seed, date, aepValidation: args.aepValidation });
+  const lines = buildLines(medianRuns(runs), { machine: machine(), seed: args.seed, date, aepValidation: args.aepValidation });
   for (const line of lines) process.stdout.write(JSON.stringify(line) + '\n');
   if (args.resultsDir) {
     mkdirSync(args.resultsDir, { recursive: true });

@@ -56,6 +56,29 @@ describe('npm run bench', () => {
     expect(readFileSync(join(results, 'latest.md'), 'utf8')).toContain('| xdm-feedback |');
   });
 
+  it('with --repeat, runs the cases in rounds and reports the median run of each, with the range', async () => {
+    const results = tempDir('xdmf-bench-repeat-');
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [builtPath('bench/run.js'), '--records', '1500', '--only', 'floor,xdm-feedback', '--repeat', '3', '--seed', '3', '--results', results],
+      { timeout: 60_000, maxBuffer: 10 * 1024 * 1024 },
+    );
+    expect(stderr).toContain('round 3 of 3');
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const byCase = new Map(lines.map((l) => [l.case as string, l]));
+    for (const name of ['floor', 'xdm-feedback']) {
+      const line = byCase.get(name)!;
+      expect(line.runs.count, name).toBe(3);
+      const sorted = [...(line.runs.eventsPerSec as number[])].sort((a, b) => a - b);
+      expect(line.eventsPerSec, name).toBe(sorted[1]);
+      expect([line.runs.min, line.runs.max]).toEqual([sorted[0], sorted[2]]);
+    }
+    // Every round's floor posted exactly the envelopes of that round's connector run (no file carried over).
+    expect(byCase.get('floor')!.events).toBe(byCase.get('xdm-feedback')!.events);
+    expect(byCase.get('summary')!.vsFloor).toBeCloseTo(byCase.get('xdm-feedback')!.eventsPerSec / byCase.get('floor')!.eventsPerSec, 2);
+    expect(readFileSync(join(results, 'latest.md'), 'utf8')).toMatch(/\| xdm-feedback \|.*\(3 runs\)/);
+  });
+
   it('produces the same inputs for the same seed', async () => {
     const { generateInputs } = await import('../../bench/generate.js');
     const a = generateInputs(join(tempDir('xdmf-gen-a-'), 'in'), 3000, 11);
@@ -73,6 +96,8 @@ describe('npm run bench', () => {
     expect(() => parseArgs(['--only', 'floor,warp'], 'r')).toThrow(/unknown case warp/);
     expect(() => parseArgs(['--records', '0'], 'r')).toThrow(/--records 0: give a whole number ≥ 1/);
     expect(() => parseArgs(['--fast'], 'r')).toThrow(/unknown flag --fast/);
+    expect(() => parseArgs(['--repeat', '0'], 'r')).toThrow(/--repeat 0: give a whole number ≥ 1/);
+    expect(parseArgs([], 'r').repeat).toBe(1);
     expect(parseArgs(['--records=5000', '--only', 'floor'], 'r')).toMatchObject({ records: 5000, only: ['floor'], naiveRecords: 5000, memoryRecords: 500 });
   });
 });
