@@ -75,18 +75,82 @@ const email = (i: number) => `customer${i}@example.com`;
 const wrap = (branch: string, value: unknown) => (value === null || value === undefined ? null : { [branch]: value });
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type Emit = (line: string) => boolean;
+/** Hands over one line and the time of its event; false once the generator has all the lines it wants. */
+type Emit = (line: string, at: number) => boolean;
 
-/** Calls `message(i, emit)` for message after message until `count` lines were emitted. */
-function generateLines(count: number, out: Out, message: (i: number, emit: Emit) => void, separator = '\n'): number {
+/** Lines waiting for their turn, earliest time first (ties in the order they came: the output is reproducible). */
+class TimeOrder {
+  private readonly heap: Array<{ at: number; seq: number; line: string }> = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  earliest(): number {
+    return this.heap[0]!.at;
+  }
+
+  push(at: number, line: string): void {
+    const h = this.heap;
+    h.push({ at, seq: this.seq++, line });
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): string {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top.line;
+  }
+}
+
+const before = (a: { at: number; seq: number }, b: { at: number; seq: number }) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
+/**
+ * Calls `message(i, emit)` for message after message until `count` lines were emitted, and writes them in time order,
+ * as a feed (a Kafka topic, an API paged by time) delivers them: a message's later events, hours after its first,
+ * come among other messages' events. `startOf(i)` is a time no event of message i or later precedes (it grows with i),
+ * so the lines before it are written out and only a few hours of lines wait in memory.
+ */
+function generateLines(count: number, out: Out, startOf: (i: number) => number, message: (i: number, emit: Emit) => void, separator = '\n'): number {
+  let accepted = 0;
   let written = 0;
-  const emit: Emit = (line) => {
-    if (written >= count) return false;
+  const waiting = new TimeOrder();
+  const write = (line: string) => {
     out.write(separator === '\n' ? line + '\n' : written === 0 ? line : separator + line);
     written++;
+  };
+  const emit: Emit = (line, at) => {
+    if (accepted >= count) return false;
+    waiting.push(at, line);
+    accepted++;
     return true;
   };
-  for (let i = 0; written < count; i++) message(i, emit);
+  for (let i = 0; accepted < count; i++) {
+    const start = startOf(i);
+    while (waiting.size > 0 && waiting.earliest() < start) write(waiting.pop());
+    message(i, emit);
+  }
+  while (waiting.size > 0) write(waiting.pop());
   return written;
 }
 
@@ -113,13 +177,13 @@ const OVO_FAILURES = [
 
 function ovoFeedback(rng: Prng, count: number, out: Out): number {
   let line = 0;
-  return generateLines(count, out, (c, emit) => {
+  return generateLines(count, out, (c) => BASE + c * 7_000, (c, emit) => {
     const [channel, description, template] = OVO_COMMS[rng.int(0, OVO_COMMS.length - 1)]!;
     const commId = `c-${rng.hex(8)}-${c}`;
     const customer = rng.chance(0.92) ? { customerId: String(100000 + c) } : null;
     const templateManifest = rng.chance(0.7) ? { id: rng.hex(6), version: `0.${rng.int(1, 9)}` } : null;
     const traceToken = `t-${rng.hex(10)}`;
-    let t = BASE + c * 7_000;
+    let t = BASE + c * 7_000; // as startOf above
     const outcome = rng.weighted({ delivered: 88, failed: 5, cancelled: 3, failedCancellation: 1, expired: 3 });
     const steps: Array<[string, string | null, string | null]> = [];
     if (rng.chance(0.2) || outcome === 'cancelled' || outcome === 'failedCancellation') steps.push(['Scheduled', null, null]);
@@ -165,7 +229,7 @@ function ovoFeedback(rng: Prng, count: number, out: Out): number {
               metadata,
               template,
             };
-      if (!emit(JSON.stringify(record))) return;
+      if (!emit(JSON.stringify(record), t)) return;
     }
   });
 }
@@ -189,10 +253,10 @@ const V2_ERRORS = [
 
 function ovoV2(rng: Prng, count: number, out: Out): number {
   let line = 0;
-  return generateLines(count, out, (k, emit) => {
+  return generateLines(count, out, (k) => BASE + k * 6_000, (k, emit) => {
     const kind = rng.weighted({ email: 55, sms: 34, print: 5, failed: 4, cancelled: 2 });
     const traceToken = `tt-${k}-${rng.hex(6)}`;
-    let t = BASE + k * 6_000;
+    let t = BASE + k * 6_000; // as startOf above
     const metadata = (deliverTo: Record<string, unknown>, name: string, description: string) => {
       t += rng.int(1, 30) * MINUTE;
       const i = line++;
@@ -225,11 +289,11 @@ function ovoV2(rng: Prng, count: number, out: Out): number {
       if (fate === 'delivered' && rng.chance(0.35)) steps.push(['Opened', null]);
       for (const [status, reason] of steps) {
         const record = { metadata: metadata(deliverTo, 'cc-payment-taken', 'One-off card payment'), internalMetadata, status, gateway: 'Mailgun', gatewayMessageId: str(gatewayMessageId), reason: str(reason) };
-        if (!emit(JSON.stringify(record))) return;
+        if (!emit(JSON.stringify(record), t)) return;
       }
       if (steps.length === 3 && rng.chance(0.3)) {
         const click = { metadata: metadata(deliverTo, 'cc-payment-taken', 'One-off card payment'), internalMetadata, gateway: 'Mailgun', url: `https://www.example.com/account/payments?ref=${rng.hex(6)}` };
-        emit(JSON.stringify(click));
+        emit(JSON.stringify(click), t);
       }
     } else if (kind === 'sms') {
       const deliverTo = rng.chance(0.5) ? { customerId: String(300000 + k) } : { phoneNumber: ukPhone(k) };
@@ -240,14 +304,14 @@ function ovoV2(rng: Prng, count: number, out: Out): number {
       else steps.push(['Sent', null], fate === 'delivered' ? ['Delivered', null] : ['Undelivered', rng.pick(TWILIO_UNDELIVERED)]);
       for (const [status, reason] of steps) {
         const record = { metadata: metadata(deliverTo, 'meter-reading-reminder', 'Meter reading reminder'), internalMetadata, status, gateway: 'Twilio', gatewayMessageId: str(gatewayMessageId), reason: str(reason) };
-        if (!emit(JSON.stringify(record))) return;
+        if (!emit(JSON.stringify(record), t)) return;
       }
     } else if (kind === 'print') {
       const deliverTo = { postalAddress: { line1: `${rng.int(1, 99)} Example Street`, line2: null, town: 'Bristol', county: null, postcode: 'BS1 1AA', country: 'UK' } };
-      emit(JSON.stringify({ metadata: metadata(deliverTo, 'annual-summary', 'Annual energy summary'), internalMetadata, channel: 'Print', gateway: 'Stannp', gatewayMessageId: String(6800000 + k) }));
+      emit(JSON.stringify({ metadata: metadata(deliverTo, 'annual-summary', 'Annual energy summary'), internalMetadata, channel: 'Print', gateway: 'Stannp', gatewayMessageId: String(6800000 + k) }), t);
     } else if (kind === 'failed') {
       const [errorCode, reason] = rng.pick(V2_ERRORS);
-      emit(JSON.stringify({ metadata: metadata({ customerId: String(500000 + k) }, 'payment-due', 'Payment due tomorrow'), internalMetadata, reason, errorCode }));
+      emit(JSON.stringify({ metadata: metadata({ customerId: String(500000 + k) }, 'payment-due', 'Payment due tomorrow'), internalMetadata, reason, errorCode }), t);
     } else {
       const customerId = String(600000 + k);
       const cancellationRequested = {
@@ -255,7 +319,7 @@ function ovoV2(rng: Prng, count: number, out: Out): number {
         commName: 'tariff-change',
         customerId,
       };
-      emit(JSON.stringify({ metadata: metadata({ customerId }, 'tariff-change', 'Tariff change letter'), cancellationRequested }));
+      emit(JSON.stringify({ metadata: metadata({ customerId }, 'tariff-change', 'Tariff change letter'), cancellationRequested }), t);
     }
   });
 }
@@ -324,10 +388,11 @@ function masstack(rng: Prng, count: number, out: Out): number {
   const written = generateLines(
     count,
     out,
+    (k) => BASE + k * 5_000,
     (k, emit) => {
       const sms = rng.chance(0.45);
       const id = `0f1c${rng.hex(4)}-${rng.hex(4)}-4${rng.hex(3)}-8${rng.hex(3)}-${rng.hex(12)}`;
-      const request = BASE + k * 5_000;
+      const request = BASE + k * 5_000; // as startOf above
       const fate = sms
         ? rng.weighted({ DELIVERED: 90, EXPIRED: 4, UNDELIVERABLE: 4, FAILED: 2 })
         : rng.weighted({ DELIVERED: 85, DEFERRED: 4, UNDELIVERABLE: 4, REJECTED: 2, DROPPED: 3, FAILED: 2 });
@@ -352,7 +417,7 @@ function masstack(rng: Prng, count: number, out: Out): number {
           ...contact,
           ...(MS_REASONS[status] ? { reason: MS_REASONS[status] } : {}),
         };
-        if (!emit(JSON.stringify(record))) return;
+        if (!emit(JSON.stringify(record), t)) return;
       }
     },
     ',\n',

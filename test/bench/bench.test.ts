@@ -91,6 +91,28 @@ describe('npm run bench', () => {
     }
   });
 
+  it('writes each feed in time order, as a topic or a time-paged API delivers it', async () => {
+    const { generateInputs } = await import('../../bench/generate.js');
+    const inputs = generateInputs(join(tempDir('xdmf-gen-order-'), 'in'), 20_000, 5);
+    const timesOf = (source: string, time: (record: any) => string | number) => {
+      const text = readFileSync(inputs.find((i) => i.source === source)!.path, 'utf8');
+      const lines = text.split('\n').filter((l) => l.startsWith('{')).map((l) => l.replace(/,$/, ''));
+      return lines.map((l) => {
+        const t = time(JSON.parse(l));
+        return typeof t === 'number' ? t : Date.parse(t);
+      });
+    };
+    for (const [source, time] of [
+      ['ovo-feedback', (r: any) => r.metadata.createdAt],
+      ['ovo-v2', (r: any) => r.metadata.createdAt],
+      ['masstack', (r: any) => r.statusTime],
+    ] as const) {
+      const times = timesOf(source, time);
+      expect(times.length, source).toBeGreaterThan(1000);
+      expect(times.every((t, i) => i === 0 || t >= times[i - 1]!), `${source} in time order`).toBe(true);
+    }
+  });
+
   it('refuses unknown flags and cases with a readable message', async () => {
     const { parseArgs } = await import('../../bench/args.js');
     expect(() => parseArgs(['--only', 'floor,warp'], 'r')).toThrow(/unknown case warp/);
