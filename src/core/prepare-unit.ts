@@ -124,9 +124,6 @@ export function unitPreparation(ctx: PrepareContext): (inputs: UnitInput[], wher
         continue;
       }
       if (result.kind === 'skip') {
-        if (result.sourceEventId && result.message && result.outcome) {
-          requests.push({ sourceEventId: result.sourceEventId, message: result.message, outcome: result.outcome });
-        }
         unit.skipped.push(result.reason);
         continue;
       }

@@ -104,8 +104,8 @@ export interface MappedEvent {
 
 export type MapResult =
   | { kind: 'event'; mapped: MappedEvent }
-  /** Not an outcome (e.g. OVO Scheduled): recorded in history, counted, not sent, not dead-lettered. */
-  | { kind: 'skip'; reason: string; sourceEventId?: string; message?: MessageKey; outcome?: Outcome }
+  /** Not an outcome (e.g. OVO Scheduled): counted, not sent, not dead-lettered. */
+  | { kind: 'skip'; reason: string }
   /** The record cannot be mapped (missing field, unknown status…): dead-lettered at stage `map`. */
   | { kind: 'invalid'; reason: string; sourceEventId?: string };
 

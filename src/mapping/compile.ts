@@ -263,13 +263,7 @@ export function compileMapping(input: CompileInput): { mapper: Mapper } | { prob
     const providerStatus = str('providerStatus', record) ?? status;
     if (feedbackStatus === 'skip') {
       const why = outcome.why ?? 'not an outcome';
-      return {
-        kind: 'skip',
-        reason: `status '${status}'${classifiedBy} is skipped: ${why}`,
-        sourceEventId,
-        message,
-        outcome: { status: providerStatus, providerTime: t.iso, countsAsRetry: false },
-      };
+      return { kind: 'skip', reason: `status '${status}'${classifiedBy} is skipped: ${why}` };
     }
 
     const tracking = outcome.interactionType !== undefined;

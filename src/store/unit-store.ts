@@ -9,12 +9,14 @@ import type { StateStore, UnitCommit } from './state.js';
 import { compiledWorkerScript } from '../util/worker-script.js';
 import { WorkerChannel, type ChannelAnswer } from '../util/worker-channel.js';
 
-/** One record of a unit, as enrichment needs it. */
-export type EnrichRequest =
-  /** A mapped event: skipped when its `_id` is already in the ledger, else placed in its message's history. */
-  | { id: string; eventTime: string; sourceEventId: string; message: MessageKey; outcome: Outcome }
-  /** A record that is not sent (e.g. OVO Scheduled) but still belongs in its message's history. */
-  | { id?: undefined; sourceEventId: string; message: MessageKey; outcome: Outcome };
+/** A mapped event of a unit, as enrichment needs it: skipped when its `_id` is already in the ledger, else placed in its message's history. */
+export interface EnrichRequest {
+  id: string;
+  eventTime: string;
+  sourceEventId: string;
+  message: MessageKey;
+  outcome: Outcome;
+}
 
 /** Per request: `sent` when the ledger has the event already, else the retryCount its history gives. */
 export type EnrichResult = { sent: true } | { sent: false; retryCount: number };
@@ -31,7 +33,7 @@ export interface UnitStore {
 export function enrichUnit(store: StateStore, source: string, requests: EnrichRequest[]): EnrichResult[] {
   return store.db.transaction(() =>
     requests.map((r): EnrichResult => {
-      if (r.id !== undefined && store.isSent(r.id, r.eventTime)) return { sent: true };
+      if (store.isSent(r.id, r.eventTime)) return { sent: true };
       return { sent: false, retryCount: store.placeInHistory(source, r.sourceEventId, r.message, r.outcome) };
     }),
   )();

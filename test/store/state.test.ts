@@ -114,6 +114,17 @@ describe('history and retryCount', () => {
     expect(store.placeInHistory('other', 'e4', msg, later)).toBe(0);
   });
 
+  it('writes only the outcomes that count toward a later retryCount, and gives every outcome its count', () => {
+    const store = freshStore();
+    const at = (hour: string, countsAsRetry: boolean) => ({ status: countsAsRetry ? 'delay' : 'delivered', providerTime: `2026-01-01T${hour}:00:00Z`, countsAsRetry });
+    expect(store.placeInHistory('src', 'e1', msg, at('09', false))).toBe(0);
+    expect(store.placeInHistory('src', 'e2', msg, at('10', true))).toBe(0);
+    expect(store.placeInHistory('src', 'e3', msg, at('11', false))).toBe(1);
+    expect(store.placeInHistory('src', 'e4', msg, at('12', true))).toBe(1);
+    expect(store.placeInHistory('src', 'e5', msg, at('13', false))).toBe(2);
+    expect(store.db.prepare('SELECT source_event_id FROM history ORDER BY provider_time').pluck().all()).toEqual(['e2', 'e4']);
+  });
+
   it('lets the provider attempt number win', () => {
     const store = freshStore();
     expect(store.placeInHistory('src', 'e1', msg, { status: 'delay', providerTime: '2026-01-01T09:00:00Z', countsAsRetry: true, attempt: 4 })).toBe(3);

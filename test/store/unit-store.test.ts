@@ -19,7 +19,7 @@ const outcome = (t: string, countsAsRetry = true) => ({ status: countsAsRetry ? 
 const message = { messageId: 'm-1', channel: 'email' };
 const requests: EnrichRequest[] = [
   { id: 'id-1', eventTime: '2026-01-01T09:00:00Z', sourceEventId: 'e1', message, outcome: outcome('2026-01-01T09:00:00Z') },
-  { sourceEventId: 'e2', message, outcome: outcome('2026-01-01T10:00:00Z') }, // a skipped record, history only
+  { id: 'id-2', eventTime: '2026-01-01T10:00:00Z', sourceEventId: 'e2', message, outcome: outcome('2026-01-01T10:00:00Z') },
   { id: 'id-3', eventTime: '2026-01-01T11:00:00Z', sourceEventId: 'e3', message, outcome: outcome('2026-01-01T11:00:00Z', false) },
 ];
 
@@ -55,6 +55,7 @@ describe('the state worker thread', () => {
     expect(main.checkpoint('src', 'a.ndjson')).toBe('4096');
     expect(main.isSent('id-1', '2026-01-01T09:00:00Z')).toBe(true);
     expect(main.deadLetters()).toHaveLength(1);
+    // id-1 is in the ledger, so its delay never reached the history: the later outcomes count only e2's.
     expect(await threaded.enrich('src', JSON.stringify(requests))).toEqual([{ sent: true }, { sent: false, retryCount: 0 }, { sent: false, retryCount: 1 }]);
     await threaded.close();
   });
