@@ -260,12 +260,12 @@ export function compileMapping(input: CompileInput): { mapper: Mapper } | { prob
       }
     }
 
-    const providerStatus = str('providerStatus', record) ?? status;
     if (feedbackStatus === 'skip') {
       const why = outcome.why ?? 'not an outcome';
       return { kind: 'skip', reason: `status '${status}'${classifiedBy} is skipped: ${why}` };
     }
 
+    const providerStatus = str('providerStatus', record) ?? status;
     const tracking = outcome.interactionType !== undefined;
     const cjm: JsonObject = {};
     const result: Outcome = { status: '', providerTime: t.iso, countsAsRetry: false };

@@ -143,17 +143,19 @@ export class StateStore {
    */
   placeInHistory(source: string, sourceEventId: string, message: MessageKey, outcome: Outcome): number {
     // Positional parameters: binding an object by name costs more than the insert itself.
-    if (outcome.countsAsRetry) this.stmts.historyInsert.run(
-      source,
-      sourceEventId,
-      message.messageId,
-      message.channel,
-      outcome.status,
-      outcome.providerTime,
-      outcome.countsAsRetry ? 1 : 0,
-      outcome.attempt ?? null,
-      now(),
-    );
+    if (outcome.countsAsRetry) {
+      this.stmts.historyInsert.run(
+        source,
+        sourceEventId,
+        message.messageId,
+        message.channel,
+        outcome.status,
+        outcome.providerTime,
+        1, // counts_as_retry: only such outcomes are written
+        outcome.attempt ?? null,
+        now(),
+      );
+    }
     if (outcome.attempt !== undefined && outcome.attempt >= 1) return outcome.attempt - 1;
     return this.stmts.historyRetries.get(source, message.messageId, message.channel, outcome.providerTime)?.n ?? 0;
   }

@@ -9,7 +9,10 @@ import type { StateStore, UnitCommit } from './state.js';
 import { compiledWorkerScript } from '../util/worker-script.js';
 import { WorkerChannel, type ChannelAnswer } from '../util/worker-channel.js';
 
-/** A mapped event of a unit, as enrichment needs it: skipped when its `_id` is already in the ledger, else placed in its message's history. */
+/**
+ * A mapped event of a unit, as enrichment needs it: skipped when its `_id` is already in the ledger, else given its
+ * retryCount from its message's history (and recorded there when it counts toward later ones).
+ */
 export interface EnrichRequest {
   id: string;
   eventTime: string;
