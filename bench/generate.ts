@@ -177,13 +177,14 @@ const OVO_FAILURES = [
 
 function ovoFeedback(rng: Prng, count: number, out: Out): number {
   let line = 0;
-  return generateLines(count, out, (c) => BASE + c * 7_000, (c, emit) => {
+  const startOf = (c: number) => BASE + c * 7_000;
+  return generateLines(count, out, startOf, (c, emit) => {
     const [channel, description, template] = OVO_COMMS[rng.int(0, OVO_COMMS.length - 1)]!;
     const commId = `c-${rng.hex(8)}-${c}`;
     const customer = rng.chance(0.92) ? { customerId: String(100000 + c) } : null;
     const templateManifest = rng.chance(0.7) ? { id: rng.hex(6), version: `0.${rng.int(1, 9)}` } : null;
     const traceToken = `t-${rng.hex(10)}`;
-    let t = BASE + c * 7_000; // as startOf above
+    let t = startOf(c);
     const outcome = rng.weighted({ delivered: 88, failed: 5, cancelled: 3, failedCancellation: 1, expired: 3 });
     const steps: Array<[string, string | null, string | null]> = [];
     if (rng.chance(0.2) || outcome === 'cancelled' || outcome === 'failedCancellation') steps.push(['Scheduled', null, null]);
@@ -253,10 +254,11 @@ const V2_ERRORS = [
 
 function ovoV2(rng: Prng, count: number, out: Out): number {
   let line = 0;
-  return generateLines(count, out, (k) => BASE + k * 6_000, (k, emit) => {
+  const startOf = (k: number) => BASE + k * 6_000;
+  return generateLines(count, out, startOf, (k, emit) => {
     const kind = rng.weighted({ email: 55, sms: 34, print: 5, failed: 4, cancelled: 2 });
     const traceToken = `tt-${k}-${rng.hex(6)}`;
-    let t = BASE + k * 6_000; // as startOf above
+    let t = startOf(k);
     const metadata = (deliverTo: Record<string, unknown>, name: string, description: string) => {
       t += rng.int(1, 30) * MINUTE;
       const i = line++;
@@ -385,14 +387,15 @@ const MS_REASONS: Record<string, string> = {
 function masstack(rng: Prng, count: number, out: Out): number {
   out.write('[\n');
   const withOffset = (ms: number) => `${new Date(ms + 2 * 3_600_000).toISOString().slice(0, 19)}+02:00`;
+  const requestOf = (k: number) => BASE + k * 5_000;
   const written = generateLines(
     count,
     out,
-    (k) => BASE + k * 5_000,
+    requestOf,
     (k, emit) => {
       const sms = rng.chance(0.45);
       const id = `0f1c${rng.hex(4)}-${rng.hex(4)}-4${rng.hex(3)}-8${rng.hex(3)}-${rng.hex(12)}`;
-      const request = BASE + k * 5_000; // as startOf above
+      const request = requestOf(k);
       const fate = sms
         ? rng.weighted({ DELIVERED: 90, EXPIRED: 4, UNDELIVERABLE: 4, FAILED: 2 })
         : rng.weighted({ DELIVERED: 85, DEFERRED: 4, UNDELIVERABLE: 4, REJECTED: 2, DROPPED: 3, FAILED: 2 });
